@@ -1,0 +1,42 @@
+/* storage/db.h: thin helpers over SQLite so the rest of storage/ reads as
+ * plain steps: open a connection with the project's settings, prepare,
+ * bind, step, and turn SQLite result codes into sl_status with a message.
+ * A connection belongs to one thread at a time. */
+#ifndef SLUICE_STORAGE_DB_H
+#define SLUICE_STORAGE_DB_H
+
+#include "common/status.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* How hard a commit presses on the disk (PRAGMA synchronous). */
+enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL };
+
+/* Opens path (created when missing) with WAL, busy_timeout and sync set.
+ * writer=true also turns off automatic checkpoints: the checkpoint thread
+ * runs them, so commits never stall on one. Returns owned handle or NULL. */
+sqlite3 *db_open(const char *path, bool writer, enum db_sync sync,
+                 struct sl_err *err);
+void db_close(sqlite3 *db);
+
+/* Maps the connection's last error to a status and fills err with what
+ * (e.g. "disk full while committing: ..."). */
+enum sl_status db_fail(sqlite3 *db, const char *what, struct sl_err *err);
+
+enum sl_status db_exec(sqlite3 *db, const char *sql, struct sl_err *err)
+    SL_MUST_CHECK;
+enum sl_status db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
+                          struct sl_err *err) SL_MUST_CHECK;
+/* Steps a statement that returns no rows. */
+enum sl_status db_step_done(sqlite3_stmt *q, struct sl_err *err) SL_MUST_CHECK;
+/* Steps once: SL_OK with *row=true for a row, *row=false when done. */
+enum sl_status db_step_row(sqlite3_stmt *q, bool *row, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Binds a nullable integer: INT64_MIN binds NULL. */
+void db_bind_opt_int(sqlite3_stmt *q, int idx, int64_t v);
+/* Reads a nullable integer column: NULL reads as dflt. */
+int64_t db_col_opt_int(sqlite3_stmt *q, int idx, int64_t dflt);
+
+#endif
