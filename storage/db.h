@@ -11,6 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Page size and auto_vacuum are fixed when the file is created (schema v1)
+ * and cannot change later. Large pages read segment blobs several times
+ * faster (fewer overflow-page hops); see scripts/bench-ingest for the cost
+ * per commit. */
+#define DB_PAGE_SIZE 65536
+
 /* How hard a commit presses on the disk (PRAGMA synchronous). */
 enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL };
 

@@ -1,0 +1,242 @@
+/* api/rest_ingest.c: POST of events to a stream (native REST). Decodes the
+ * body, applies CloudWatch's limits (batch limits refuse the whole request,
+ * time-window and size limits reject single events and are reported back in
+ * the client's order), sorts, compresses on this thread and hands the
+ * segments to the writer; the answer goes out after the commit. */
+#include "api/api_int.h"
+
+#include "api/ingest_decode.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "storage/catalog.h"
+#include "storage/writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define EVENT_OVERHEAD 26
+
+struct rejection {
+    size_t index;
+    const char *reason;
+};
+
+/* Lives in the request arena until the writer answers. */
+struct ingest_ctx {
+    struct wr_job job;
+    struct api_req *req;
+    struct api_resp *resp;
+    size_t accepted;
+    struct rejection *rej;
+    size_t n_rej;
+    struct buf blobs;
+};
+
+static bool media_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, want, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static enum sl_status pick_format(const char *ct, enum ingest_format *f,
+                                  struct sl_err *err)
+{
+    if (ct != NULL && media_is(ct, "application/json")) {
+        *f = INGEST_JSON;
+    } else if (ct != NULL && (media_is(ct, "application/x-ndjson") ||
+                              media_is(ct, "application/jsonl") ||
+                              media_is(ct, "application/jsonlines"))) {
+        *f = INGEST_NDJSON;
+    } else if (ct != NULL && media_is(ct, "text/plain")) {
+        *f = INGEST_TEXT;
+    } else {
+        return sl_fail(err, SL_UNSUPPORTED_MEDIA,
+                       "Content-Type must be application/json, "
+                       "application/x-ndjson or text/plain; got %s%s",
+                       ct ? ct : "none",
+                       ct && media_is(ct, "application/x-www-form-urlencoded")
+                           ? " (curl -d sends that: add -H 'Content-Type: "
+                             "application/json')"
+                           : "");
+    }
+    return SL_OK;
+}
+
+static json_t *result_json(const struct ingest_ctx *c)
+{
+    json_t *o = json_object(), *arr = json_array();
+    json_object_set_new(o, "accepted", json_integer((json_int_t)c->accepted));
+    for (size_t i = 0; i < c->n_rej; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "index", json_integer((json_int_t)c->rej[i].index));
+        json_object_set_new(e, "reason", json_string(c->rej[i].reason));
+        json_array_append_new(arr, e);
+    }
+    json_object_set_new(o, "rejected", arr);
+    return o;
+}
+
+static void ingest_done(struct wr_job *job, void *ctx)
+{
+    struct ingest_ctx *c = ctx;
+    if (job->status != SL_OK)
+        apierr_reply(c->resp, &job->err);
+    else
+        reply_json(c->resp, 200, result_json(c));
+    buf_fini(&c->blobs);
+    c->req->resume(c->req->resume_ctx);
+}
+
+static int cmp_ts_then_index(const void *a, const void *b)
+{
+    const struct seg_event *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Finds the group and stream, creating them when asked to. */
+static enum sl_status resolve(struct route *r, bool create, int64_t *group_id,
+                              int64_t *stream_id, int *retention,
+                              struct sl_err *err)
+{
+    struct cat_group g;
+    struct cat_stream s;
+    sqlite3 *db = store_reader(r->api->store);
+    enum sl_status st = cat_group_get(db, r->group, r->req->arena, &g, err);
+    if (st == SL_OK)
+        st = cat_stream_get(db, g.id, r->stream, &s, create ? NULL : err);
+    store_reader_release(r->api->store, db);
+    if (st == SL_OK) {
+        *group_id = g.id;
+        *stream_id = s.id;
+        *retention = g.retention_days;
+        return SL_OK;
+    }
+    if (st != SL_NOT_FOUND || !create)
+        return st;
+    if (err != NULL)
+        sl_err_clear(err);
+    if (name_check_group(r->group, err) != SL_OK ||
+        name_check_stream(r->stream, err) != SL_OK)
+        return err->code;
+    *retention = 0;
+    st = store_ensure_stream(r->api->store, r->group, r->stream, group_id,
+                             stream_id, err);
+    if (st == SL_OK) {
+        /* the group may have existed with a policy */
+        db = store_reader(r->api->store);
+        if (cat_group_get(db, r->group, r->req->arena, &g, NULL) == SL_OK)
+            *retention = g.retention_days;
+        store_reader_release(r->api->store, db);
+    }
+    return st;
+}
+
+enum api_result rest_events_post(struct route *r)
+{
+    const struct api_config *cfg = &r->api->cfg;
+    struct arena *a = r->req->arena;
+    struct sl_err err = {0};
+    struct ingest_batch batch;
+    struct ingest_limits lim = {.max_events = cfg->max_batch_events};
+    struct ingest_ctx *c;
+    struct seg_event *ev;
+    struct wr_piece *pieces;
+    enum ingest_format fmt = INGEST_JSON;
+    int64_t now = sl_now_ms(), group_id, stream_id, oldest, newest;
+    size_t n_ev = 0, n_pieces = 0, batch_bytes = 0;
+    int retention = 0;
+    bool create;
+
+    if (args_bool(r->req, "create", false, &create, &err) != SL_OK ||
+        pick_format(r->req->content_type, &fmt, &err) != SL_OK)
+        goto fail;
+    if (ingest_decode(fmt, r->req->body, r->req->body_len, "events", true, now,
+                      &lim, a, &batch, &err) != SL_OK)
+        goto fail;
+    for (size_t i = 0; i < batch.n; i++)
+        batch_bytes += batch.ev[i].len + EVENT_OVERHEAD;
+    if (batch_bytes > cfg->max_batch_bytes) {
+        sl_fail(&err, SL_TOO_LARGE,
+                "batch of %zu bytes exceeds the limit of %zu bytes (message "
+                "bytes + 26 per event); split it into smaller requests",
+                batch_bytes, cfg->max_batch_bytes);
+        goto fail;
+    }
+    if (resolve(r, create, &group_id, &stream_id, &retention, &err) != SL_OK)
+        goto fail;
+
+    c = arena_alloc(a, sizeof(*c));
+    ev = arena_alloc(a, (batch.n ? batch.n : 1) * sizeof(*ev));
+    pieces = arena_alloc(a, (batch.n ? batch.n : 1) * sizeof(*pieces));
+    if (c == NULL || ev == NULL || pieces == NULL) {
+        sl_fail(&err, SL_NOMEM, "out of memory");
+        goto fail;
+    }
+    memset(c, 0, sizeof(*c));
+    c->req = r->req;
+    c->resp = r->resp;
+    c->rej = arena_alloc(a, (batch.n ? batch.n : 1) * sizeof(*c->rej));
+    if (c->rej == NULL) {
+        sl_fail(&err, SL_NOMEM, "out of memory");
+        goto fail;
+    }
+    oldest = now - cfg->max_age_ms;
+    if (retention > 0 && now - retention * 86400000LL > oldest)
+        oldest = now - retention * 86400000LL;
+    newest = now + cfg->max_ahead_ms;
+    for (size_t i = 0; i < batch.n; i++) {
+        const struct ingest_event *e = &batch.ev[i];
+        const char *why = NULL;
+        if (e->invalid)
+            why = "invalid";
+        else if (e->len > cfg->max_event_bytes)
+            why = "tooLarge";
+        else if (e->ts < oldest)
+            why = "tooOld";
+        else if (e->ts > newest)
+            why = "tooNew";
+        if (why != NULL) {
+            c->rej[c->n_rej++] = (struct rejection){i, why};
+            continue;
+        }
+        ev[n_ev++] = (struct seg_event){.ts = e->ts, .ingest = now,
+                                        .seq = (int64_t)i, .msg = e->msg,
+                                        .len = e->len};
+    }
+    c->accepted = n_ev;
+    if (n_ev == 0) {
+        reply_json(r->resp, 200, result_json(c));
+        return API_DONE;
+    }
+    qsort(ev, n_ev, sizeof(*ev), cmp_ts_then_index);
+    buf_init(&c->blobs, SIZE_MAX / 2);
+    if (wr_encode_pieces(ev, n_ev, &c->blobs, pieces, &n_pieces, &err) != SL_OK) {
+        buf_fini(&c->blobs);
+        goto fail;
+    }
+    c->job = (struct wr_job){
+        .kind = WR_INGEST,
+        .stream_id = stream_id,
+        .group_id = group_id,
+        .ev = ev,
+        .n = n_ev,
+        .pieces = pieces,
+        .n_pieces = n_pieces,
+        .blobs = c->blobs.data,
+        .ingest_ms = now,
+        .done = ingest_done,
+        .ctx = c,
+    };
+    wr_submit(store_writer(r->api->store), &c->job);
+    return API_PENDING;
+fail:
+    apierr_reply(r->resp, &err);
+    return API_DONE;
+}

@@ -1,0 +1,336 @@
+/* server/http.c: libmicrohttpd set-up and the request lifecycle; see
+ * http.h.
+ *
+ *   uri_log_cb     first sight of a request: allocate its context and keep
+ *                  the raw URI (MHD decodes %2F before the handler sees it)
+ *   handle         called repeatedly: headers, body chunks, end of body;
+ *                  at the end api_handle() runs; API_PENDING suspends the
+ *                  connection until the writer's callback resumes it
+ *   completed_cb   the response went out (or the client left): free all
+ */
+#include "server/http.h"
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct srv_http {
+    struct MHD_Daemon *d;
+    struct api *api;
+    size_t max_body;
+    int listen_fd;
+    atomic_int in_flight;        /* requests seen and not yet completed */
+};
+
+enum req_state { REQ_NEW, REQ_BODY, REQ_PENDING, REQ_READY };
+
+struct req {
+    struct srv_http *h;
+    struct MHD_Connection *conn;
+    char *raw_uri;               /* owned */
+    struct arena arena;
+    struct buf body;
+    size_t admitted;             /* bytes counted against the in-flight cap */
+    bool too_large;              /* body passed max_body: answer 413 */
+    enum req_state state;
+    pthread_mutex_t mu;          /* guards suspended/resumed */
+    bool suspended, answered;
+    struct api_req areq;
+    struct api_resp resp;
+};
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct srv_http *h = cls;
+    struct req *r = sl_calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    r->h = h;
+    r->conn = conn;
+    r->raw_uri = sl_strdup(uri ? uri : "/");
+    arena_init(&r->arena, 16 * 1024, 0);
+    buf_init(&r->body, h->max_body);
+    pthread_mutex_init(&r->mu, NULL);
+    atomic_fetch_add(&h->in_flight, 1);
+    return r;
+}
+
+static void req_free(struct req *r)
+{
+    if (r->admitted)
+        api_inflight_release(r->h->api, r->admitted);
+    atomic_fetch_sub(&r->h->in_flight, 1);
+    sl_free(r->raw_uri);
+    arena_fini(&r->arena);
+    buf_fini(&r->body);
+    sl_free(r->resp.body);
+    pthread_mutex_destroy(&r->mu);
+    sl_free(r);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn,
+                         void **req_cls, enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)conn;
+    (void)why;
+    if (*req_cls != NULL)
+        req_free(*req_cls);
+    *req_cls = NULL;
+}
+
+static enum MHD_Result send_resp(struct req *r)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    resp = MHD_create_response_from_buffer(r->resp.body_len, r->resp.body,
+                                           MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL)
+        return MHD_NO;
+    r->resp.body = NULL; /* MHD frees it now */
+    if (r->resp.body_len > 0 || r->resp.status != 204)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                r->resp.content_type ? r->resp.content_type
+                                                     : "application/json");
+    if (r->resp.retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", r->resp.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "sluice/" SLUICE_VERSION);
+    ret = MHD_queue_response(r->conn, (unsigned)r->resp.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct req *r, int status, const char *name,
+                                  const char *msg, int retry_after)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    if (buf_printf(&b, "{\"error\":\"%s\",\"message\":\"%s\"}", name, msg) != SL_OK)
+        return MHD_NO;
+    r->resp.status = status;
+    r->resp.content_type = "application/json";
+    r->resp.body = buf_steal(&b, &r->resp.body_len);
+    r->resp.retry_after = retry_after;
+    return send_resp(r);
+}
+
+/* Writer thread: the answer is filled in; wake the connection. */
+static void resume_cb(void *ctx)
+{
+    struct req *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    r->answered = true;
+    if (r->suspended) {
+        r->suspended = false;
+        MHD_resume_connection(r->conn);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static enum MHD_Result run_api(struct req *r, const char *method)
+{
+    char *q = strchr(r->raw_uri, '?');
+    enum api_result res;
+
+    if (q != NULL)
+        *q++ = '\0';
+    r->areq = (struct api_req){
+        .method = method,
+        .path = r->raw_uri,
+        .query = q ? q : "",
+        .content_type = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = r->body.data ? r->body.data : "",
+        .body_len = r->body.len,
+        .arena = &r->arena,
+        .resume = resume_cb,
+        .resume_ctx = r,
+    };
+    res = api_handle(r->h->api, &r->areq, &r->resp);
+    if (res == API_DONE)
+        return send_resp(r);
+    pthread_mutex_lock(&r->mu);
+    r->state = REQ_PENDING;
+    if (!r->answered) {
+        r->suspended = true;
+        MHD_suspend_connection(r->conn);
+        pthread_mutex_unlock(&r->mu);
+        return MHD_YES;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return send_resp(r);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls)
+{
+    struct srv_http *h = cls;
+    struct req *r = *req_cls;
+
+    (void)url;
+    (void)version;
+    if (r == NULL)
+        return MHD_NO; /* out of memory in uri_log_cb */
+    if (r->state == REQ_NEW) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+        r->state = REQ_BODY;
+        if (len > h->max_body) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "request body of %llu bytes exceeds the limit of %zu bytes",
+                     len, h->max_body);
+            return send_error(r, 413, "PayloadTooLargeException", msg, 0);
+        }
+        if (len > 0) {
+            if (!api_inflight_admit(h->api, (size_t)len))
+                return send_error(r, 503, "ServiceUnavailableException",
+                                  "too many request bytes in flight; retry later", 1);
+            r->admitted = (size_t)len;
+        }
+        return MHD_YES;
+    }
+    if (r->state == REQ_BODY && *upload_data_size > 0) {
+        if (!r->too_large &&
+            buf_append(&r->body, upload_data, *upload_data_size) != SL_OK)
+            r->too_large = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->state == REQ_BODY) {
+        if (r->too_large) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "request body exceeds the limit of %zu bytes", h->max_body);
+            return send_error(r, 413, "PayloadTooLargeException", msg, 0);
+        }
+        return run_api(r, method);
+    }
+    /* REQ_PENDING: resumed after the writer answered. */
+    return send_resp(r);
+}
+
+static int open_listener(const struct cfg *c, struct sl_err *err)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    char port[16];
+    int fd, one = 1, rc;
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", c->port);
+    rc = getaddrinfo(c->host, port, &hints, &res);
+    if (rc != 0) {
+        sl_fail(err, SL_INVALID, "cannot resolve listen address %s: %s",
+                c->host, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        sl_fail(err, SL_IO, "socket: %s", strerror(errno));
+        freeaddrinfo(res);
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        sl_fail(err, SL_IO, "cannot listen on %s:%d: %s%s", c->host, c->port,
+                strerror(errno),
+                errno == EADDRINUSE ? " (another server is using the port; "
+                                      "pick another with --listen HOST:PORT)"
+                                    : "");
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+    (void)cls;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    sl_warn("http: %s", line);
+}
+
+struct srv_http *srv_http_start(const struct cfg *c, struct api *api,
+                                struct sl_err *err)
+{
+    struct srv_http *h = sl_calloc(1, sizeof(*h));
+    if (h == NULL) {
+        sl_fail(err, SL_NOMEM, "out of memory");
+        return NULL;
+    }
+    h->api = api;
+    h->max_body = c->max_body;
+    h->listen_fd = open_listener(c, err);
+    if (h->listen_fd < 0) {
+        sl_free(h);
+        return NULL;
+    }
+    h->d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handle, h,
+        MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_END);
+    if (h->d == NULL) {
+        sl_fail(err, SL_IO, "cannot start the HTTP server on %s:%d", c->host,
+                c->port);
+        close(h->listen_fd);
+        sl_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void srv_http_stop(struct srv_http *h, int grace_ms)
+{
+    int64_t deadline = sl_mono_ms() + grace_ms;
+    MHD_socket fd;
+
+    if (h == NULL)
+        return;
+    fd = MHD_quiesce_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    while (atomic_load(&h->in_flight) > 0 && sl_mono_ms() < deadline)
+        usleep(10000);
+    if (atomic_load(&h->in_flight) > 0)
+        sl_warn("stopping with %d requests still in flight",
+                atomic_load(&h->in_flight));
+    MHD_stop_daemon(h->d);
+    sl_free(h);
+}

@@ -1,0 +1,512 @@
+/* storage/catalog.c: groups and streams in SQLite; see catalog.h. */
+#include "storage/catalog.h"
+
+#include "storage/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GROUP_COLS                                                          \
+    "g.id, g.name, g.created_ms, g.retention_days, g.tags, g.field_format,"  \
+    " g.stored_bytes,"                                                      \
+    " (SELECT min(first_event_ms) FROM streams s"                           \
+    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
+    " (SELECT max(last_event_ms) FROM streams s"                            \
+    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
+    " (SELECT max(last_ingest_ms) FROM streams s"                           \
+    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL)"
+
+#define STREAM_COLS                                                         \
+    "id, group_id, name, created_ms, first_event_ms, last_event_ms,"        \
+    " last_ingest_ms, stored_bytes, segment_count"
+
+static void copy_name(char *dst, const unsigned char *src)
+{
+    snprintf(dst, CAT_NAME_MAX + 1, "%s", src ? (const char *)src : "");
+}
+
+static const char *col_arena_text(sqlite3_stmt *q, int i, struct arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    if (t == NULL)
+        return NULL;
+    return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(q, i));
+}
+
+static void read_group(sqlite3_stmt *q, struct arena *a, struct cat_group *g)
+{
+    g->id = sqlite3_column_int64(q, 0);
+    copy_name(g->name, sqlite3_column_text(q, 1));
+    g->created_ms = sqlite3_column_int64(q, 2);
+    g->retention_days = (int)db_col_opt_int(q, 3, 0);
+    g->tags = col_arena_text(q, 4, a);
+    if (g->tags == NULL)
+        g->tags = "{}";
+    g->field_format = col_arena_text(q, 5, a);
+    g->stored_bytes = sqlite3_column_int64(q, 6);
+    g->first_event_ms = db_col_opt_int(q, 7, CAT_NONE);
+    g->last_event_ms = db_col_opt_int(q, 8, CAT_NONE);
+    g->last_ingest_ms = db_col_opt_int(q, 9, CAT_NONE);
+}
+
+static void read_stream(sqlite3_stmt *q, struct cat_stream *s)
+{
+    s->id = sqlite3_column_int64(q, 0);
+    s->group_id = sqlite3_column_int64(q, 1);
+    copy_name(s->name, sqlite3_column_text(q, 2));
+    s->created_ms = sqlite3_column_int64(q, 3);
+    s->first_event_ms = db_col_opt_int(q, 4, CAT_NONE);
+    s->last_event_ms = db_col_opt_int(q, 5, CAT_NONE);
+    s->last_ingest_ms = db_col_opt_int(q, 6, CAT_NONE);
+    s->stored_bytes = sqlite3_column_int64(q, 7);
+    s->segment_count = sqlite3_column_int64(q, 8);
+}
+
+static enum sl_status group_not_found(struct sl_err *err)
+{
+    return sl_fail(err, SL_NOT_FOUND, "The specified log group does not exist.");
+}
+
+static enum sl_status stream_not_found(struct sl_err *err)
+{
+    return sl_fail(err, SL_NOT_FOUND, "The specified log stream does not exist.");
+}
+
+enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
+                             struct cat_group *out, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(db,
+        "SELECT " GROUP_COLS " FROM groups g"
+        " WHERE g.name = ?1 AND g.deleted_ms IS NULL", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    st = db_step_row(q, &row, err);
+    if (st == SL_OK && !row)
+        st = group_not_found(err);
+    if (st == SL_OK)
+        read_group(q, a, out);
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* Escapes LIKE wildcards so a user's prefix matches literally. */
+static char *like_pattern(struct arena *a, const char *lead, const char *s,
+                          const char *trail)
+{
+    size_t n = strlen(s), k = 0;
+    char *p = arena_alloc(a, 2 * n + 3);
+    if (p == NULL)
+        return NULL;
+    if (*lead)
+        p[k++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
+            p[k++] = '\\';
+        p[k++] = s[i];
+    }
+    if (*trail)
+        p[k++] = '%';
+    p[k] = '\0';
+    return p;
+}
+
+enum sl_status cat_group_list(sqlite3 *db, const char *prefix,
+                              const char *substring,
+                              const struct cat_cursor *after, int limit,
+                              struct arena *a, struct cat_group *out, int *n,
+                              bool *more, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    char *sub = NULL;
+    enum sl_status st;
+
+    *n = 0;
+    *more = false;
+    /* Prefix as a range on the name index: name >= p AND name < p||0xff;
+     * names are ASCII so 0x7f..0xff never occur in them. */
+    st = db_prepare(db,
+        "SELECT " GROUP_COLS " FROM groups g WHERE g.deleted_ms IS NULL"
+        " AND (?1 IS NULL OR (g.name >= ?1 AND g.name < ?1 || char(127)))"
+        " AND (?2 IS NULL OR g.name LIKE ?2 ESCAPE '\\')"
+        " AND (?3 IS NULL OR g.name > ?3)"
+        " ORDER BY g.name LIMIT ?4", &q, err);
+    if (st != SL_OK)
+        return st;
+    if (substring != NULL && *substring != '\0') {
+        sub = like_pattern(a, "%", substring, "%");
+        if (sub == NULL) {
+            sqlite3_finalize(q);
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        }
+    }
+    if (prefix != NULL && *prefix != '\0')
+        sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC);
+    if (sub != NULL)
+        sqlite3_bind_text(q, 2, sub, -1, SQLITE_STATIC);
+    if (after != NULL && after->set)
+        sqlite3_bind_text(q, 3, after->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 4, limit + 1);
+    /* LIKE is case-insensitive for ASCII by default; the pattern filter
+     * must be case-sensitive as in CloudWatch. */
+    if (sub != NULL)
+        sqlite3_exec(db, "PRAGMA case_sensitive_like=ON", NULL, NULL, NULL);
+    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        read_group(q, a, &out[(*n)++]);
+    }
+    if (sub != NULL)
+        sqlite3_exec(db, "PRAGMA case_sensitive_like=OFF", NULL, NULL, NULL);
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_stream_get(sqlite3 *db, int64_t group_id, const char *name,
+                              struct cat_stream *out, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(db,
+        "SELECT " STREAM_COLS " FROM streams"
+        " WHERE group_id = ?1 AND name = ?2 AND deleted_ms IS NULL", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+    st = db_step_row(q, &row, err);
+    if (st == SL_OK && !row)
+        st = stream_not_found(err);
+    if (st == SL_OK)
+        read_stream(q, out);
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_stream_list(sqlite3 *db, int64_t group_id,
+                               const char *prefix, enum cat_stream_order order,
+                               bool descending, const struct cat_cursor *after,
+                               int limit, struct cat_stream *out, int *n,
+                               bool *more, struct sl_err *err)
+{
+    static const char *const sql[2][2] = {
+        {"SELECT " STREAM_COLS " FROM streams WHERE group_id = ?1"
+         " AND deleted_ms IS NULL"
+         " AND (?2 IS NULL OR (name >= ?2 AND name < ?2 || char(1114111)))"
+         " AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5",
+         "SELECT " STREAM_COLS " FROM streams WHERE group_id = ?1"
+         " AND deleted_ms IS NULL"
+         " AND (?2 IS NULL OR (name >= ?2 AND name < ?2 || char(1114111)))"
+         " AND (?4 IS NULL OR name < ?4) ORDER BY name DESC LIMIT ?5"},
+        {"SELECT " STREAM_COLS " FROM streams WHERE group_id = ?1"
+         " AND deleted_ms IS NULL"
+         " AND (?2 IS NULL OR (name >= ?2 AND name < ?2 || char(1114111)))"
+         " AND (?4 IS NULL OR (coalesce(last_event_ms, 0), name) > (?3, ?4))"
+         " ORDER BY coalesce(last_event_ms, 0), name LIMIT ?5",
+         "SELECT " STREAM_COLS " FROM streams WHERE group_id = ?1"
+         " AND deleted_ms IS NULL"
+         " AND (?2 IS NULL OR (name >= ?2 AND name < ?2 || char(1114111)))"
+         " AND (?4 IS NULL OR (coalesce(last_event_ms, 0), name) < (?3, ?4))"
+         " ORDER BY coalesce(last_event_ms, 0) DESC, name DESC LIMIT ?5"},
+    };
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st;
+
+    *n = 0;
+    *more = false;
+    st = db_prepare(db, sql[order == CAT_ORDER_LAST_EVENT][descending], &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, group_id);
+    if (prefix != NULL && *prefix != '\0')
+        sqlite3_bind_text(q, 2, prefix, -1, SQLITE_STATIC);
+    if (after != NULL && after->set) {
+        sqlite3_bind_int64(q, 3, after->last_event_ms);
+        sqlite3_bind_text(q, 4, after->name, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(q, 5, limit + 1);
+    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        read_stream(q, &out[(*n)++]);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_group_stream_ids(sqlite3 *db, int64_t group_id,
+                                    struct arena *a, int64_t **ids, int *n,
+                                    struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    int cap = 64;
+    enum sl_status st;
+
+    *n = 0;
+    *ids = arena_alloc(a, (size_t)cap * sizeof(**ids));
+    if (*ids == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    st = db_prepare(db, "SELECT id FROM streams WHERE group_id = ?1"
+                        " AND deleted_ms IS NULL ORDER BY id", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, group_id);
+    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
+        if (*n == cap) {
+            int64_t *more = arena_alloc(a, (size_t)cap * 2 * sizeof(*more));
+            if (more == NULL) {
+                st = sl_fail(err, SL_NOMEM, "out of memory");
+                break;
+            }
+            memcpy(more, *ids, (size_t)cap * sizeof(*more));
+            *ids = more;
+            cap *= 2;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* ---- writes ---------------------------------------------------------- */
+
+static enum sl_status group_id_of(sqlite3 *db, const char *name, int64_t *id,
+                                  struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(db,
+        "SELECT id FROM groups WHERE name = ?1 AND deleted_ms IS NULL", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    st = db_step_row(q, &row, err);
+    if (st == SL_OK && !row)
+        st = group_not_found(err);
+    if (st == SL_OK)
+        *id = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return st;
+}
+
+static enum sl_status stream_id_of(sqlite3 *db, int64_t group_id,
+                                   const char *name, int64_t *id,
+                                   struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(db,
+        "SELECT id FROM streams WHERE group_id = ?1 AND name = ?2"
+        " AND deleted_ms IS NULL", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+    st = db_step_row(q, &row, err);
+    if (st == SL_OK && !row)
+        st = stream_not_found(err);
+    if (st == SL_OK)
+        *id = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_group_create(sqlite3 *db, const char *name,
+                                int retention_days, const char *tags,
+                                int64_t now_ms, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    int64_t id;
+    enum sl_status st;
+
+    if (group_id_of(db, name, &id, NULL) == SL_OK)
+        return sl_fail(err, SL_EXISTS, "The specified log group already exists");
+    st = db_prepare(db,
+        "INSERT INTO groups(name, created_ms, retention_days, tags)"
+        " VALUES(?1, ?2, ?3, ?4)", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now_ms);
+    if (retention_days > 0)
+        sqlite3_bind_int(q, 3, retention_days);
+    sqlite3_bind_text(q, 4, tags ? tags : "{}", -1, SQLITE_STATIC);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+static enum sl_status exec_named(sqlite3 *db, const char *sql, int64_t a1,
+                                 int64_t a2, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    enum sl_status st = db_prepare(db, sql, &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, a1);
+    sqlite3_bind_int64(q, 2, a2);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_group_delete(sqlite3 *db, const char *name, int64_t now_ms,
+                                struct sl_err *err)
+{
+    int64_t id;
+    enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    st = exec_named(db, "UPDATE streams SET deleted_ms = ?2"
+                        " WHERE group_id = ?1 AND deleted_ms IS NULL",
+                    id, now_ms, err);
+    if (st != SL_OK)
+        return st;
+    return exec_named(db, "UPDATE groups SET deleted_ms = ?2, stored_bytes = 0"
+                          " WHERE id = ?1", id, now_ms, err);
+}
+
+enum sl_status cat_group_set_retention(sqlite3 *db, const char *name,
+                                       int days, struct sl_err *err)
+{
+    int64_t id;
+    enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    /* NULLIF stores "no policy" as NULL. */
+    return exec_named(db, "UPDATE groups SET retention_days = NULLIF(?2, 0)"
+                          " WHERE id = ?1", id, days > 0 ? days : 0, err);
+}
+
+enum sl_status cat_group_set_tags(sqlite3 *db, const char *name,
+                                  const char *tags, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    int64_t id;
+    enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    st = db_prepare(db, "UPDATE groups SET tags = ?2 WHERE id = ?1", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, tags, -1, SQLITE_STATIC);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+static enum sl_status stream_insert(sqlite3 *db, int64_t group_id,
+                                    const char *stream, int64_t now_ms,
+                                    int64_t *id, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    enum sl_status st = db_prepare(db,
+        "INSERT INTO streams(group_id, name, created_ms) VALUES(?1, ?2, ?3)",
+        &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, now_ms);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    if (st == SL_OK && id != NULL)
+        *id = sqlite3_last_insert_rowid(db);
+    return st;
+}
+
+enum sl_status cat_stream_create(sqlite3 *db, const char *group,
+                                 const char *stream, int64_t now_ms,
+                                 struct sl_err *err)
+{
+    int64_t gid, sid;
+    enum sl_status st = group_id_of(db, group, &gid, err);
+    if (st != SL_OK)
+        return st;
+    if (stream_id_of(db, gid, stream, &sid, NULL) == SL_OK)
+        return sl_fail(err, SL_EXISTS, "The specified log stream already exists");
+    return stream_insert(db, gid, stream, now_ms, NULL, err);
+}
+
+enum sl_status cat_stream_delete(sqlite3 *db, const char *group,
+                                 const char *stream, int64_t now_ms,
+                                 struct sl_err *err)
+{
+    int64_t gid, sid;
+    enum sl_status st = group_id_of(db, group, &gid, err);
+    if (st != SL_OK)
+        return st;
+    st = stream_id_of(db, gid, stream, &sid, err);
+    if (st != SL_OK)
+        return st;
+    st = exec_named(db, "UPDATE groups SET stored_bytes = stored_bytes -"
+                        " (SELECT stored_bytes FROM streams WHERE id = ?2)"
+                        " WHERE id = ?1", gid, sid, err);
+    if (st != SL_OK)
+        return st;
+    return exec_named(db, "UPDATE streams SET deleted_ms = ?2 WHERE id = ?1",
+                      sid, now_ms, err);
+}
+
+enum sl_status cat_ensure(sqlite3 *db, const char *group, const char *stream,
+                          int64_t now_ms, int64_t *group_id,
+                          int64_t *stream_id, struct sl_err *err)
+{
+    enum sl_status st = group_id_of(db, group, group_id, NULL);
+    if (st == SL_NOT_FOUND) {
+        st = cat_group_create(db, group, 0, "{}", now_ms, err);
+        if (st != SL_OK)
+            return st;
+        *group_id = sqlite3_last_insert_rowid(db);
+    } else if (st != SL_OK) {
+        return group_id_of(db, group, group_id, err);
+    }
+    st = stream_id_of(db, *group_id, stream, stream_id, NULL);
+    if (st == SL_NOT_FOUND)
+        return stream_insert(db, *group_id, stream, now_ms, stream_id, err);
+    if (st != SL_OK)
+        return stream_id_of(db, *group_id, stream, stream_id, err);
+    return SL_OK;
+}
+
+enum sl_status cat_purge_step(sqlite3 *db, int max_segments, int *done,
+                              struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    enum sl_status st;
+
+    *done = 0;
+    st = db_exec(db,
+        "CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY);"
+        "DELETE FROM purge_ids;", err);
+    if (st != SL_OK)
+        return st;
+    st = db_prepare(db,
+        "INSERT INTO purge_ids SELECT g.id FROM segments g"
+        " JOIN streams s ON s.id = g.stream_id"
+        " WHERE s.deleted_ms IS NOT NULL LIMIT ?1", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int(q, 1, max_segments);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    if (st != SL_OK)
+        return st;
+    *done = sqlite3_changes(db);
+    if (*done == 0)
+        return SL_OK;
+    return db_exec(db,
+        "DELETE FROM segment_data WHERE id IN (SELECT id FROM purge_ids);"
+        "DELETE FROM segments WHERE id IN (SELECT id FROM purge_ids);"
+        "DELETE FROM purge_ids;", err);
+}

@@ -1,0 +1,116 @@
+/* storage/catalog.h: log groups and log streams, the catalogue half of
+ * storage. Read functions run on any read connection; write functions run
+ * only inside the writer's transaction (through wr_run), so every write
+ * goes down one path. Names are validated by the caller (api/); this module
+ * enforces uniqueness and existence. Deleted groups and streams are marked,
+ * not removed: their ids are never reused and cat_purge_step() removes their
+ * segments in the background. */
+#ifndef SLUICE_STORAGE_CATALOG_H
+#define SLUICE_STORAGE_CATALOG_H
+
+#include "common/arena.h"
+#include "common/status.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CAT_NAME_MAX 512
+#define CAT_NONE INT64_MIN   /* an absent time */
+
+struct cat_group {
+    int64_t id;
+    char name[CAT_NAME_MAX + 1];
+    int64_t created_ms;
+    int retention_days;        /* 0: never expire */
+    const char *tags;          /* JSON object text, arena-owned */
+    const char *field_format;  /* custom field format or NULL, arena-owned */
+    int64_t stored_bytes;
+    int64_t first_event_ms;    /* CAT_NONE when the group has no events */
+    int64_t last_event_ms;
+    int64_t last_ingest_ms;
+};
+
+struct cat_stream {
+    int64_t id;
+    int64_t group_id;
+    char name[CAT_NAME_MAX + 1];
+    int64_t created_ms;
+    int64_t first_event_ms;    /* CAT_NONE until the first event */
+    int64_t last_event_ms;
+    int64_t last_ingest_ms;
+    int64_t stored_bytes;
+    int64_t segment_count;
+};
+
+enum cat_stream_order { CAT_ORDER_NAME, CAT_ORDER_LAST_EVENT };
+
+/* Where a listing continues: after this key (exclusive). */
+struct cat_cursor {
+    bool set;                  /* false: from the beginning */
+    int64_t last_event_ms;     /* CAT_ORDER_LAST_EVENT only */
+    char name[CAT_NAME_MAX + 1];
+};
+
+/* ---- reads (any read connection) ---- */
+
+/* SL_NOT_FOUND when no live group has this name. Strings go to a. */
+enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
+                             struct cat_group *out, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Lists live groups by name. prefix and substring may be NULL. Fills up to
+ * limit entries in out (caller array), *n; *more says whether any follow. */
+enum sl_status cat_group_list(sqlite3 *db, const char *prefix,
+                              const char *substring,
+                              const struct cat_cursor *after, int limit,
+                              struct arena *a, struct cat_group *out, int *n,
+                              bool *more, struct sl_err *err) SL_MUST_CHECK;
+enum sl_status cat_stream_get(sqlite3 *db, int64_t group_id, const char *name,
+                              struct cat_stream *out, struct sl_err *err)
+    SL_MUST_CHECK;
+enum sl_status cat_stream_list(sqlite3 *db, int64_t group_id,
+                               const char *prefix, enum cat_stream_order order,
+                               bool descending, const struct cat_cursor *after,
+                               int limit, struct cat_stream *out, int *n,
+                               bool *more, struct sl_err *err) SL_MUST_CHECK;
+/* Fills ids (arena) of the live streams of a group, or of one named stream. */
+enum sl_status cat_group_stream_ids(sqlite3 *db, int64_t group_id,
+                                    struct arena *a, int64_t **ids, int *n,
+                                    struct sl_err *err) SL_MUST_CHECK;
+
+/* ---- writes (writer transaction only) ---- */
+
+/* SL_EXISTS when a live group has the name. tags: JSON object text. */
+enum sl_status cat_group_create(sqlite3 *db, const char *name,
+                                int retention_days, const char *tags,
+                                int64_t now_ms, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Marks the group and its streams deleted. SL_NOT_FOUND when missing. */
+enum sl_status cat_group_delete(sqlite3 *db, const char *name, int64_t now_ms,
+                                struct sl_err *err) SL_MUST_CHECK;
+/* days 0 removes the policy. */
+enum sl_status cat_group_set_retention(sqlite3 *db, const char *name,
+                                       int days, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Replaces the tags object. */
+enum sl_status cat_group_set_tags(sqlite3 *db, const char *name,
+                                  const char *tags, struct sl_err *err)
+    SL_MUST_CHECK;
+/* SL_NOT_FOUND when the group is missing, SL_EXISTS for a live stream. */
+enum sl_status cat_stream_create(sqlite3 *db, const char *group,
+                                 const char *stream, int64_t now_ms,
+                                 struct sl_err *err) SL_MUST_CHECK;
+enum sl_status cat_stream_delete(sqlite3 *db, const char *group,
+                                 const char *stream, int64_t now_ms,
+                                 struct sl_err *err) SL_MUST_CHECK;
+/* Creates the group and/or stream when missing; returns both ids. */
+enum sl_status cat_ensure(sqlite3 *db, const char *group, const char *stream,
+                          int64_t now_ms, int64_t *group_id,
+                          int64_t *stream_id, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Deletes up to max_segments segments of deleted streams and their blobs;
+ * *done = number removed (0: nothing left to purge). */
+enum sl_status cat_purge_step(sqlite3 *db, int max_segments, int *done,
+                              struct sl_err *err) SL_MUST_CHECK;
+
+#endif

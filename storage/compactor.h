@@ -1,0 +1,30 @@
+/* storage/compactor.h: merges a stream's small or overlapping segments into
+ * sorted segments of about SEG_TARGET_RAW bytes, each spanning at most
+ * SEG_MAX_SPAN_MS. Events keep their (timestamp, seq), so every read and
+ * every token gives the same answer before and after. The merge is computed
+ * on a read connection and swapped in by one writer job, which gives up if
+ * any input segment changed meanwhile. */
+#ifndef SLUICE_STORAGE_COMPACTOR_H
+#define SLUICE_STORAGE_COMPACTOR_H
+
+#include "common/status.h"
+#include "storage/writer.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct compact_stats {
+    int64_t merges;            /* groups of segments rewritten */
+    int64_t segments_in;       /* segments those groups held */
+    int64_t segments_out;      /* segments written in their place */
+    int64_t bytes_in;          /* stored bytes before */
+    int64_t bytes_out;         /* stored bytes after */
+};
+
+/* One pass over every live stream, at most max_merges rewrites (0: no cap).
+ * level: LZ4 level of the new segments (0 fast, 1..12 HC). Adds to *st. */
+enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
+                            int max_merges, struct compact_stats *st,
+                            struct sl_err *err) SL_MUST_CHECK;
+
+#endif

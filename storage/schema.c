@@ -1,0 +1,119 @@
+/* storage/schema.c: schema v1 and the migration runner; see schema.h.
+ * Each migration is SQL that takes version N-1 to N; they run in order, in
+ * one transaction, and never change once released. */
+#include "storage/schema.h"
+
+#include "storage/db.h"
+
+#include <stdio.h>
+
+/*
+ * Tables (v1)
+ *
+ *   groups        one row per log group ever created; deleted_ms marks a
+ *                 deleted group whose data a background job purges, so a
+ *                 re-created name gets a new id and old tokens cannot leak
+ *   streams       one row per log stream, same deletion rule
+ *   segments      the index the planner scans: one row per immutable
+ *                 segment, (stream_id, min_ts) ordered; no blobs here
+ *   segment_data  the blobs, keyed by segment id, read only by id
+ *   meta          small counters, e.g. next_seq
+ */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta(key, value) VALUES('next_seq', 1);"
+    "CREATE TABLE groups("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  retention_days INTEGER,"
+    "  tags TEXT NOT NULL DEFAULT '{}',"
+    "  field_format TEXT,"
+    "  stored_bytes INTEGER NOT NULL DEFAULT 0,"
+    "  deleted_ms INTEGER);"
+    "CREATE UNIQUE INDEX groups_live_name ON groups(name) WHERE deleted_ms IS NULL;"
+    "CREATE TABLE streams("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  group_id INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  first_event_ms INTEGER,"
+    "  last_event_ms INTEGER,"
+    "  last_ingest_ms INTEGER,"
+    "  stored_bytes INTEGER NOT NULL DEFAULT 0,"
+    "  segment_count INTEGER NOT NULL DEFAULT 0,"
+    "  deleted_ms INTEGER);"
+    "CREATE UNIQUE INDEX streams_live_name ON streams(group_id, name)"
+    "  WHERE deleted_ms IS NULL;"
+    "CREATE INDEX streams_by_group ON streams(group_id);"
+    "CREATE TABLE segments("
+    "  id INTEGER PRIMARY KEY,"
+    "  stream_id INTEGER NOT NULL,"
+    "  group_id INTEGER NOT NULL,"
+    "  min_ts INTEGER NOT NULL,"
+    "  max_ts INTEGER NOT NULL,"
+    "  min_seq INTEGER NOT NULL,"
+    "  max_seq INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  raw_bytes INTEGER NOT NULL,"
+    "  stored_bytes INTEGER NOT NULL,"
+    "  compacted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX segments_stream_time ON segments(stream_id, min_ts);"
+    "CREATE TABLE segment_data("
+    "  id INTEGER PRIMARY KEY,"
+    "  bytes BLOB NOT NULL);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *q;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+enum sl_status schema_migrate(sqlite3 *db, struct sl_err *err)
+{
+    enum sl_status st;
+    char sql[64];
+    int v;
+
+    _Static_assert(N_MIGRATIONS == SCHEMA_VERSION, "one migration per version");
+    st = db_exec(db, "BEGIN IMMEDIATE", err);
+    if (st != SL_OK)
+        return st;
+    v = schema_version(db);
+    if (v < 0) {
+        st = db_fail(db, "reading the schema version", err);
+        goto out_rollback;
+    }
+    if (v > SCHEMA_VERSION) {
+        st = sl_fail(err, SL_CORRUPT,
+                     "database schema version %d is newer than this sluice "
+                     "(%d); use a newer binary", v, SCHEMA_VERSION);
+        goto out_rollback;
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+        st = db_exec(db, migrations[v], err);
+        if (st != SL_OK)
+            goto out_rollback;
+        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
+        st = db_exec(db, sql, err);
+        if (st != SL_OK)
+            goto out_rollback;
+    }
+    return db_exec(db, "COMMIT", err);
+out_rollback:
+    if (db_exec(db, "ROLLBACK", NULL) != SL_OK)
+        return st;
+    return st;
+}

@@ -1,0 +1,418 @@
+/* storage/store.c: opening the data directory, the read pool, and the
+ * background threads (checkpoints, compaction, purge); see store.h. */
+#include "storage/store.h"
+
+#include "common/alloc.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "storage/catalog.h"
+#include "storage/schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_CHECKPOINT_MS 1000
+#define STORE_PURGE_BATCH   256
+
+struct store {
+    struct store_opts opts;
+    int lock_fd;                 /* flock'ed LOCK file: one server per dir */
+    struct wr *wr;
+    /* read pool */
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    sqlite3 **pool;              /* all read connections */
+    bool *busy;
+    int n_pool;
+    /* background threads */
+    pthread_mutex_t bg_mu;
+    pthread_cond_t bg_cv;
+    bool stopping;
+    pthread_t checkpointer, maintainer;
+    bool have_checkpointer, have_maintainer;
+    sqlite3 *ckpt_db;            /* checkpoint thread's own connection */
+    sqlite3 *maint_db;           /* maintenance thread's read connection */
+    pthread_mutex_t compact_mu;  /* one compaction at a time */
+};
+
+/* ---- read pool ------------------------------------------------------- */
+
+sqlite3 *store_reader(struct store *s)
+{
+    sqlite3 *db = NULL;
+    pthread_mutex_lock(&s->pool_mu);
+    while (db == NULL) {
+        for (int i = 0; i < s->n_pool; i++) {
+            if (!s->busy[i]) {
+                s->busy[i] = true;
+                db = s->pool[i];
+                break;
+            }
+        }
+        if (db == NULL)
+            pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    return db;
+}
+
+void store_reader_release(struct store *s, sqlite3 *db)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    for (int i = 0; i < s->n_pool; i++) {
+        if (s->pool[i] == db)
+            s->busy[i] = false;
+    }
+    pthread_cond_signal(&s->pool_cv);
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+struct wr *store_writer(struct store *s)
+{
+    return s->wr;
+}
+
+/* ---- background threads --------------------------------------------- */
+
+/* Sleeps up to ms or until stop; returns false when stopping. */
+static bool bg_sleep(struct store *s, int ms)
+{
+    struct timespec ts;
+    bool running;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->bg_mu);
+    if (!s->stopping)
+        pthread_cond_timedwait(&s->bg_cv, &s->bg_mu, &ts);
+    running = !s->stopping;
+    pthread_mutex_unlock(&s->bg_mu);
+    return running;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    struct store *s = arg;
+    while (bg_sleep(s, STORE_CHECKPOINT_MS)) {
+        int log = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL,
+                                           SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            sl_warn("checkpoint failed: %s", sqlite3_errmsg(s->ckpt_db));
+    }
+    return NULL;
+}
+
+static enum sl_status purge_apply(sqlite3 *db, void *arg, struct sl_err *err)
+{
+    return cat_purge_step(db, STORE_PURGE_BATCH, arg, err);
+}
+
+static void *maintain_main(void *arg)
+{
+    struct store *s = arg;
+    int period = s->opts.compact_interval_ms > 0 ? s->opts.compact_interval_ms : 5000;
+
+    while (bg_sleep(s, period)) {
+        struct sl_err err = {0};
+        int purged;
+        do {
+            purged = 0;
+            if (wr_run(s->wr, purge_apply, &purged, &err) != SL_OK) {
+                sl_warn("purge of deleted streams failed: %s", err.msg);
+                break;
+            }
+        } while (purged > 0 && bg_sleep(s, 0));
+        if (s->opts.compact_interval_ms > 0) {
+            struct compact_stats cs = {0};
+            sl_err_clear(&err);
+            pthread_mutex_lock(&s->compact_mu);
+            if (compact_pass(s->maint_db, s->wr, s->opts.compact_level, 16,
+                             &cs, &err) != SL_OK)
+                sl_warn("compaction failed: %s", err.msg);
+            pthread_mutex_unlock(&s->compact_mu);
+            if (cs.merges > 0)
+                sl_debug("compacted %lld segments into %lld",
+                         (long long)cs.segments_in, (long long)cs.segments_out);
+        }
+    }
+    return NULL;
+}
+
+/* ---- open / close ---------------------------------------------------- */
+
+static enum sl_status prepare_dir(struct store *s, struct sl_err *err)
+{
+    char path[4096];
+    const char *dir = s->opts.dir;
+
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return sl_fail(err, SL_IO, "cannot create data directory %s: %s", dir,
+                       strerror(errno));
+    snprintf(path, sizeof(path), "%s/LOCK", dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0)
+        return sl_fail(err, SL_IO, "data directory %s is not writable: %s", dir,
+                       strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return sl_fail(err, SL_IO,
+                       "data directory %s is in use by another sluice process",
+                       dir);
+    return SL_OK;
+}
+
+struct store *store_open(const struct store_opts *o, struct sl_err *err)
+{
+    struct store *s = sl_calloc(1, sizeof(*s));
+    char path[4096];
+    sqlite3 *wdb = NULL;
+
+    if (s == NULL) {
+        sl_fail(err, SL_NOMEM, "out of memory");
+        return NULL;
+    }
+    s->opts = *o;
+    s->lock_fd = -1;
+    if (s->opts.read_conns <= 0)
+        s->opts.read_conns = 8;
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_cond_init(&s->pool_cv, NULL);
+    pthread_mutex_init(&s->bg_mu, NULL);
+    pthread_cond_init(&s->bg_cv, NULL);
+    pthread_mutex_init(&s->compact_mu, NULL);
+    if (prepare_dir(s, err) != SL_OK)
+        goto fail;
+    snprintf(path, sizeof(path), "%s/sluice.db", o->dir);
+    wdb = db_open(path, true, o->sync, err);
+    if (wdb == NULL)
+        goto fail;
+    if (schema_migrate(wdb, err) != SL_OK) {
+        db_close(wdb);
+        goto fail;
+    }
+    s->wr = wr_create(wdb, err);
+    if (s->wr == NULL) {
+        db_close(wdb);
+        goto fail;
+    }
+    s->pool = sl_calloc((size_t)s->opts.read_conns, sizeof(*s->pool));
+    s->busy = sl_calloc((size_t)s->opts.read_conns, sizeof(*s->busy));
+    if (s->pool == NULL || s->busy == NULL) {
+        sl_fail(err, SL_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (; s->n_pool < s->opts.read_conns; s->n_pool++) {
+        s->pool[s->n_pool] = db_open(path, false, o->sync, err);
+        if (s->pool[s->n_pool] == NULL)
+            goto fail;
+    }
+    s->ckpt_db = db_open(path, false, o->sync, err);
+    s->maint_db = s->ckpt_db ? db_open(path, false, o->sync, err) : NULL;
+    if (s->maint_db == NULL)
+        goto fail;
+    s->have_checkpointer =
+        pthread_create(&s->checkpointer, NULL, checkpoint_main, s) == 0;
+    s->have_maintainer =
+        pthread_create(&s->maintainer, NULL, maintain_main, s) == 0;
+    if (!s->have_checkpointer || !s->have_maintainer) {
+        sl_fail(err, SL_INTERNAL, "cannot start background threads");
+        goto fail;
+    }
+    return s;
+fail:
+    store_close(s);
+    return NULL;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->bg_mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->bg_cv);
+    pthread_mutex_unlock(&s->bg_mu);
+    if (s->have_maintainer)
+        pthread_join(s->maintainer, NULL);
+    if (s->have_checkpointer)
+        pthread_join(s->checkpointer, NULL);
+    wr_destroy(s->wr);
+    for (int i = 0; i < s->n_pool; i++)
+        db_close(s->pool[i]);
+    if (s->ckpt_db != NULL &&
+        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                  NULL, NULL) != SQLITE_OK)
+        sl_warn("final checkpoint: %s", sqlite3_errmsg(s->ckpt_db));
+    db_close(s->maint_db);
+    db_close(s->ckpt_db);
+    sl_free(s->pool);
+    sl_free(s->busy);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    pthread_mutex_destroy(&s->pool_mu);
+    pthread_cond_destroy(&s->pool_cv);
+    pthread_mutex_destroy(&s->bg_mu);
+    pthread_cond_destroy(&s->bg_cv);
+    pthread_mutex_destroy(&s->compact_mu);
+    sl_free(s);
+}
+
+/* ---- catalogue changes through the writer ----------------------------- */
+
+struct cat_args {
+    const char *group;
+    const char *stream;
+    const char *tags;
+    int days;
+    int64_t now;
+    int64_t group_id, stream_id;
+};
+
+static enum sl_status do_group_create(sqlite3 *db, void *arg, struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_group_create(db, a->group, a->days, a->tags, a->now, err);
+}
+
+static enum sl_status do_group_delete(sqlite3 *db, void *arg, struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_group_delete(db, a->group, a->now, err);
+}
+
+static enum sl_status do_group_retention(sqlite3 *db, void *arg,
+                                         struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_group_set_retention(db, a->group, a->days, err);
+}
+
+static enum sl_status do_group_tags(sqlite3 *db, void *arg, struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_group_set_tags(db, a->group, a->tags, err);
+}
+
+static enum sl_status do_stream_create(sqlite3 *db, void *arg,
+                                       struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_stream_create(db, a->group, a->stream, a->now, err);
+}
+
+static enum sl_status do_stream_delete(sqlite3 *db, void *arg,
+                                       struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_stream_delete(db, a->group, a->stream, a->now, err);
+}
+
+static enum sl_status do_ensure(sqlite3 *db, void *arg, struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_ensure(db, a->group, a->stream, a->now, &a->group_id,
+                      &a->stream_id, err);
+}
+
+enum sl_status store_group_create(struct store *s, const char *name,
+                                  int retention_days, const char *tags,
+                                  struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .days = retention_days, .tags = tags,
+                         .now = sl_now_ms()};
+    return wr_run(s->wr, do_group_create, &a, err);
+}
+
+enum sl_status store_group_delete(struct store *s, const char *name,
+                                  struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .now = sl_now_ms()};
+    return wr_run(s->wr, do_group_delete, &a, err);
+}
+
+enum sl_status store_group_set_retention(struct store *s, const char *name,
+                                         int days, struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .days = days};
+    return wr_run(s->wr, do_group_retention, &a, err);
+}
+
+enum sl_status store_group_set_tags(struct store *s, const char *name,
+                                    const char *tags, struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .tags = tags};
+    return wr_run(s->wr, do_group_tags, &a, err);
+}
+
+enum sl_status store_stream_create(struct store *s, const char *group,
+                                   const char *stream, struct sl_err *err)
+{
+    struct cat_args a = {.group = group, .stream = stream, .now = sl_now_ms()};
+    return wr_run(s->wr, do_stream_create, &a, err);
+}
+
+enum sl_status store_stream_delete(struct store *s, const char *group,
+                                   const char *stream, struct sl_err *err)
+{
+    struct cat_args a = {.group = group, .stream = stream, .now = sl_now_ms()};
+    return wr_run(s->wr, do_stream_delete, &a, err);
+}
+
+enum sl_status store_ensure_stream(struct store *s, const char *group,
+                                   const char *stream, int64_t *group_id,
+                                   int64_t *stream_id, struct sl_err *err)
+{
+    struct cat_args a = {.group = group, .stream = stream, .now = sl_now_ms()};
+    enum sl_status st = wr_run(s->wr, do_ensure, &a, err);
+    *group_id = a.group_id;
+    *stream_id = a.stream_id;
+    return st;
+}
+
+enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
+                                 struct sl_err *err)
+{
+    enum sl_status st = SL_OK;
+    sqlite3 *db = store_reader(s);
+
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&s->compact_mu);
+    for (int pass = 0; pass < 64 && st == SL_OK; pass++) {
+        int64_t before = out->merges;
+        st = compact_pass(db, s->wr, s->opts.compact_level, 0, out, err);
+        if (out->merges == before)
+            break;
+    }
+    pthread_mutex_unlock(&s->compact_mu);
+    store_reader_release(s, db);
+    return st;
+}
+
+enum sl_status store_segment_count(struct store *s, int64_t *n,
+                                   struct sl_err *err)
+{
+    sqlite3 *db = store_reader(s);
+    sqlite3_stmt *q;
+    bool row = false;
+    enum sl_status st = db_prepare(db,
+        "SELECT count(*) FROM segments g JOIN streams s ON s.id = g.stream_id"
+        " WHERE s.deleted_ms IS NULL", &q, err);
+    if (st == SL_OK) {
+        st = db_step_row(q, &row, err);
+        *n = row ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_finalize(q);
+    }
+    store_reader_release(s, db);
+    return st;
+}

@@ -1,0 +1,71 @@
+/* storage/store.h: the storage layer as one handle. It opens the database
+ * in a data directory, migrates it, owns the writer thread, a pool of read
+ * connections, the checkpoint thread and the maintenance thread (compaction
+ * and purging of deleted streams). Upper layers use this header, catalog.h
+ * (reads, with a pooled connection) and reader.h; they never open SQLite
+ * themselves. All functions are thread-safe. */
+#ifndef SLUICE_STORAGE_STORE_H
+#define SLUICE_STORAGE_STORE_H
+
+#include "common/status.h"
+#include "storage/compactor.h"
+#include "storage/db.h"
+#include "storage/writer.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+struct store;
+
+struct store_opts {
+    const char *dir;            /* data directory, created when missing */
+    enum db_sync sync;          /* DB_SYNC_FULL by default */
+    int read_conns;             /* size of the read pool */
+    int compact_interval_ms;    /* background compaction period; 0 = off */
+    int compact_level;          /* LZ4 level of compacted segments */
+};
+
+/* Opens or creates the store. NULL with err filled on failure (for example
+ * "data directory /x is not writable: Permission denied"). */
+struct store *store_open(const struct store_opts *o, struct sl_err *err);
+/* Stops background threads, finishes queued writes, closes the database. */
+void store_close(struct store *s);
+
+/* Borrows a read connection (waits for one when all are busy). */
+sqlite3 *store_reader(struct store *s);
+void store_reader_release(struct store *s, sqlite3 *db);
+/* The writer, for ingest jobs and catalogue changes (wr_submit / wr_run). */
+struct wr *store_writer(struct store *s);
+
+/* Catalogue changes through the writer; wait for the commit. */
+enum sl_status store_group_create(struct store *s, const char *name,
+                                  int retention_days, const char *tags,
+                                  struct sl_err *err) SL_MUST_CHECK;
+enum sl_status store_group_delete(struct store *s, const char *name,
+                                  struct sl_err *err) SL_MUST_CHECK;
+enum sl_status store_group_set_retention(struct store *s, const char *name,
+                                         int days, struct sl_err *err)
+    SL_MUST_CHECK;
+enum sl_status store_group_set_tags(struct store *s, const char *name,
+                                    const char *tags, struct sl_err *err)
+    SL_MUST_CHECK;
+enum sl_status store_stream_create(struct store *s, const char *group,
+                                   const char *stream, struct sl_err *err)
+    SL_MUST_CHECK;
+enum sl_status store_stream_delete(struct store *s, const char *group,
+                                   const char *stream, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Creates whatever of group/stream is missing; returns their ids. */
+enum sl_status store_ensure_stream(struct store *s, const char *group,
+                                   const char *stream, int64_t *group_id,
+                                   int64_t *stream_id, struct sl_err *err)
+    SL_MUST_CHECK;
+
+/* Compacts every stream until nothing is left to merge. */
+enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
+                                 struct sl_err *err) SL_MUST_CHECK;
+/* Segments in live streams. */
+enum sl_status store_segment_count(struct store *s, int64_t *n,
+                                   struct sl_err *err) SL_MUST_CHECK;
+
+#endif

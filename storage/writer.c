@@ -1,0 +1,515 @@
+/* storage/writer.c: the writer thread and group commit; see writer.h. */
+#include "storage/writer.h"
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "storage/db.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ingest jobs smaller than this that meet in one commit on the same stream
+ * are merged into one segment; bigger ones keep the segment their request
+ * thread already encoded. */
+#define WR_MERGE_MAX_RAW (256 * 1024)
+
+struct wr {
+    sqlite3 *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct wr_job *head, *tail;   /* queue */
+    bool stopping;
+    int64_t next_seq;             /* writer thread only */
+    atomic_ullong commits, jobs_done, merged;  /* for wr_get_stats */
+    sqlite3_stmt *ins_seg, *ins_data, *upd_stream, *upd_group, *upd_seq;
+};
+
+static const char SQL_INS_SEG[] =
+    "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
+    " max_seq, count, raw_bytes, stored_bytes) VALUES(?,?,?,?,?,?,?,?,?)";
+static const char SQL_INS_DATA[] =
+    "INSERT INTO segment_data(id, bytes) VALUES(?, ?)";
+static const char SQL_UPD_STREAM[] =
+    "UPDATE streams SET"
+    " first_event_ms = min(coalesce(first_event_ms, ?2), ?2),"
+    " last_event_ms = max(coalesce(last_event_ms, ?3), ?3),"
+    " last_ingest_ms = ?4,"
+    " stored_bytes = stored_bytes + ?5,"
+    " segment_count = segment_count + ?6"
+    " WHERE id = ?1 AND deleted_ms IS NULL";
+static const char SQL_UPD_GROUP[] =
+    "UPDATE groups SET stored_bytes = stored_bytes + ?2 WHERE id = ?1";
+static const char SQL_UPD_SEQ[] =
+    "UPDATE meta SET value = ?1 WHERE key = 'next_seq'";
+
+/* ---- encoding (request threads) ------------------------------------ */
+
+enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n,
+                                struct buf *blobs, struct wr_piece *pieces,
+                                size_t *n_pieces, struct sl_err *err)
+{
+    size_t i = 0;
+    enum sl_status st;
+
+    *n_pieces = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        struct wr_piece *p = &pieces[*n_pieces];
+        while (j < n && ev[j].ts - ev[i].ts < SEG_MAX_SPAN_MS)
+            j++;
+        p->first = i;
+        p->blob_off = blobs->len;
+        st = seg_encode(ev + i, j - i, false, 0, blobs, &p->meta, err);
+        if (st != SL_OK)
+            return st;
+        (*n_pieces)++;
+        i = j;
+    }
+    return SL_OK;
+}
+
+/* ---- commit (writer thread) ----------------------------------------- */
+
+static enum sl_status insert_segment(struct wr *w, int64_t stream_id,
+                                     int64_t group_id, struct seg_meta *m,
+                                     const void *blob, struct sl_err *err)
+{
+    sqlite3_stmt *q = w->ins_seg;
+    enum sl_status st;
+
+    m->min_seq = w->next_seq;
+    m->max_seq = w->next_seq + m->count - 1;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, stream_id);
+    sqlite3_bind_int64(q, 2, group_id);
+    sqlite3_bind_int64(q, 3, m->min_ts);
+    sqlite3_bind_int64(q, 4, m->max_ts);
+    sqlite3_bind_int64(q, 5, m->min_seq);
+    sqlite3_bind_int64(q, 6, m->max_seq);
+    sqlite3_bind_int64(q, 7, m->count);
+    sqlite3_bind_int64(q, 8, (int64_t)m->raw_bytes);
+    sqlite3_bind_int64(q, 9, (int64_t)m->stored_bytes);
+    st = db_step_done(q, err);
+    if (st != SL_OK)
+        return st;
+    q = w->ins_data;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(w->db));
+    sqlite3_bind_blob(q, 2, blob, (int)m->stored_bytes, SQLITE_STATIC);
+    st = db_step_done(q, err);
+    sqlite3_bind_null(q, 2);
+    if (st != SL_OK)
+        return st;
+    w->next_seq += m->count;
+    return SL_OK;
+}
+
+/* Adds the effect of stored segments to the stream and group rows. */
+static enum sl_status account(struct wr *w, int64_t stream_id,
+                              int64_t group_id, int64_t min_ts,
+                              int64_t max_ts, int64_t ingest_ms,
+                              int64_t bytes, int64_t segs, struct sl_err *err)
+{
+    sqlite3_stmt *q = w->upd_stream;
+    enum sl_status st;
+
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, stream_id);
+    sqlite3_bind_int64(q, 2, min_ts);
+    sqlite3_bind_int64(q, 3, max_ts);
+    sqlite3_bind_int64(q, 4, ingest_ms);
+    sqlite3_bind_int64(q, 5, bytes);
+    sqlite3_bind_int64(q, 6, segs);
+    st = db_step_done(q, err);
+    if (st != SL_OK)
+        return st;
+    if (sqlite3_changes(w->db) == 0)
+        return sl_fail(err, SL_NOT_FOUND,
+                       "The specified log stream does not exist.");
+    q = w->upd_group;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_int64(q, 2, bytes);
+    return db_step_done(q, err);
+}
+
+/* Stores one job's pre-encoded pieces. */
+static enum sl_status store_pieces(struct wr *w, const struct wr_job *j,
+                                   struct sl_err *err)
+{
+    int64_t bytes = 0;
+    for (size_t i = 0; i < j->n_pieces; i++) {
+        struct seg_meta m = j->pieces[i].meta;
+        enum sl_status st = insert_segment(w, j->stream_id, j->group_id, &m,
+                                           j->blobs + j->pieces[i].blob_off,
+                                           err);
+        if (st != SL_OK)
+            return st;
+        bytes += (int64_t)m.stored_bytes;
+    }
+    return account(w, j->stream_id, j->group_id, j->ev[0].ts,
+                   j->ev[j->n - 1].ts, j->ingest_ms, bytes,
+                   (int64_t)j->n_pieces, err);
+}
+
+static int cmp_event_ts(const void *a, const void *b)
+{
+    const struct seg_event *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    /* seq holds the arrival index while merging: keeps the sort stable */
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Merges the events of group[0..n) (one stream) and stores them as fresh
+ * segments encoded here. */
+static enum sl_status store_merged(struct wr *w, struct wr_job **group,
+                                   size_t n, struct sl_err *err)
+{
+    size_t total = 0, k = 0, n_pieces = 0;
+    struct seg_event *ev;
+    struct wr_piece *pieces;
+    struct buf blobs;
+    int64_t bytes = 0, ingest = 0;
+    enum sl_status st = SL_OK;
+
+    for (size_t i = 0; i < n; i++)
+        total += group[i]->n;
+    ev = sl_alloc(total * sizeof(*ev));
+    pieces = sl_alloc(total * sizeof(*pieces));
+    if (ev == NULL || pieces == NULL) {
+        sl_free(ev);
+        sl_free(pieces);
+        return sl_fail(err, SL_NOMEM, "out of memory merging a commit");
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t e = 0; e < group[i]->n; e++) {
+            ev[k] = group[i]->ev[e];
+            ev[k].seq = (int64_t)k;
+            k++;
+        }
+        if (group[i]->ingest_ms > ingest)
+            ingest = group[i]->ingest_ms;
+    }
+    qsort(ev, total, sizeof(*ev), cmp_event_ts);
+    buf_init(&blobs, SIZE_MAX / 2);
+    st = wr_encode_pieces(ev, total, &blobs, pieces, &n_pieces, err);
+    for (size_t i = 0; st == SL_OK && i < n_pieces; i++) {
+        st = insert_segment(w, group[0]->stream_id, group[0]->group_id,
+                            &pieces[i].meta, blobs.data + pieces[i].blob_off,
+                            err);
+        bytes += (int64_t)pieces[i].meta.stored_bytes;
+    }
+    if (st == SL_OK)
+        st = account(w, group[0]->stream_id, group[0]->group_id, ev[0].ts,
+                     ev[total - 1].ts, ingest, bytes, (int64_t)n_pieces, err);
+    buf_fini(&blobs);
+    sl_free(ev);
+    sl_free(pieces);
+    return st;
+}
+
+static size_t job_raw(const struct wr_job *j)
+{
+    size_t raw = 0;
+    for (size_t i = 0; i < j->n_pieces; i++)
+        raw += j->pieces[i].meta.raw_bytes;
+    return raw;
+}
+
+static void fail_jobs(struct wr_job **jobs, size_t n, enum sl_status st,
+                      const struct sl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->status = st;
+        jobs[i]->err = *err;
+    }
+}
+
+/* Runs fn-like work for jobs[0..n) inside one SAVEPOINT. */
+static void run_in_savepoint(struct wr *w, struct wr_job **jobs, size_t n)
+{
+    struct sl_err err = {0};
+    enum sl_status st = db_exec(w->db, "SAVEPOINT job", &err);
+    int64_t seq_before = w->next_seq;
+
+    if (st == SL_OK) {
+        if (jobs[0]->kind == WR_APPLY)
+            st = jobs[0]->apply(w->db, jobs[0]->arg, &err);
+        else if (n == 1)
+            st = store_pieces(w, jobs[0], &err);
+        else
+            st = store_merged(w, jobs, n, &err);
+        if (st != SL_OK) {
+            struct sl_err ignore = {0};
+            w->next_seq = seq_before;
+            if (db_exec(w->db, "ROLLBACK TO job", &ignore) != SL_OK)
+                sl_error("writer: rollback to savepoint failed: %s", ignore.msg);
+        }
+        if (db_exec(w->db, "RELEASE job", &err) != SL_OK && st == SL_OK)
+            st = err.code;
+    }
+    if (st != SL_OK && err.code == SL_OK)
+        sl_fail(&err, st, "%s", sl_status_text(st));
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->status = st;
+        if (st != SL_OK)
+            jobs[i]->err = err;
+    }
+    if (n > 1)
+        atomic_fetch_add(&w->merged, n - 1);
+}
+
+static void commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
+{
+    struct sl_err err = {0};
+    struct wr_job **group;
+    bool *taken;
+    int64_t seq_start = w->next_seq;
+    enum sl_status st;
+
+    group = sl_alloc(n * sizeof(*group));
+    taken = sl_calloc(n, sizeof(*taken));
+    if (group == NULL || taken == NULL) {
+        sl_fail(&err, SL_NOMEM, "out of memory in the writer");
+        fail_jobs(jobs, n, SL_NOMEM, &err);
+        goto out;
+    }
+    st = db_exec(w->db, "BEGIN IMMEDIATE", &err);
+    if (st != SL_OK) {
+        fail_jobs(jobs, n, st, &err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t g = 0;
+        if (taken[i])
+            continue;
+        taken[i] = true;
+        group[g++] = jobs[i];
+        if (jobs[i]->kind == WR_INGEST && job_raw(jobs[i]) < WR_MERGE_MAX_RAW) {
+            for (size_t k = i + 1; k < n; k++) {
+                if (!taken[k] && jobs[k]->kind == WR_INGEST &&
+                    jobs[k]->stream_id == jobs[i]->stream_id &&
+                    job_raw(jobs[k]) < WR_MERGE_MAX_RAW) {
+                    taken[k] = true;
+                    group[g++] = jobs[k];
+                }
+            }
+        }
+        run_in_savepoint(w, group, g);
+    }
+    sqlite3_reset(w->upd_seq);
+    sqlite3_bind_int64(w->upd_seq, 1, w->next_seq);
+    st = db_step_done(w->upd_seq, &err);
+    if (st == SL_OK)
+        st = db_exec(w->db, "COMMIT", &err);
+    if (st != SL_OK) {
+        struct sl_err ignore = {0};
+        sl_error("writer: commit failed: %s", err.msg);
+        if (db_exec(w->db, "ROLLBACK", &ignore) != SL_OK)
+            sl_error("writer: rollback failed: %s", ignore.msg);
+        w->next_seq = seq_start;
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i]->status == SL_OK) {
+                jobs[i]->status = st == SL_BUSY ? SL_UNAVAILABLE : st;
+                jobs[i]->err = err;
+            }
+        }
+    } else {
+        atomic_fetch_add(&w->commits, 1);
+    }
+out:
+    sl_free(group);
+    sl_free(taken);
+}
+
+static void *writer_main(void *arg)
+{
+    struct wr *w = arg;
+    size_t cap = 256;
+    struct wr_job **jobs = sl_alloc(cap * sizeof(*jobs));
+
+    for (;;) {
+        struct wr_job *list, *j;
+        size_t n = 0;
+
+        pthread_mutex_lock(&w->mu);
+        while (w->head == NULL && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->head == NULL && w->stopping) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        list = w->head;
+        w->head = w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+
+        for (j = list; j != NULL; j = j->next) {
+            if (n == cap) {
+                struct wr_job **more = sl_realloc(jobs, cap * 2 * sizeof(*jobs));
+                if (more != NULL) {
+                    jobs = more;
+                    cap *= 2;
+                }
+            }
+            if (jobs == NULL || n == cap)
+                break;
+            j->status = SL_OK;
+            memset(&j->err, 0, sizeof(j->err));
+            jobs[n++] = j;
+        }
+        if (j != NULL) {
+            /* Could not take all of them: put the rest back in front. */
+            pthread_mutex_lock(&w->mu);
+            struct wr_job *last = j;
+            while (last->next != NULL)
+                last = last->next;
+            last->next = w->head;
+            if (w->head == NULL)
+                w->tail = last;
+            w->head = j;
+            pthread_mutex_unlock(&w->mu);
+        }
+        if (n == 0)
+            continue;
+        commit_batch(w, jobs, n);
+        atomic_fetch_add(&w->jobs_done, n);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->done(jobs[i], jobs[i]->ctx);
+    }
+    sl_free(jobs);
+    return NULL;
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static enum sl_status read_next_seq(struct wr *w, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(w->db,
+        "SELECT max((SELECT value FROM meta WHERE key = 'next_seq'),"
+        " coalesce((SELECT max(max_seq) + 1 FROM segments), 1))", &q, err);
+    if (st != SL_OK)
+        return st;
+    st = db_step_row(q, &row, err);
+    if (st == SL_OK && row)
+        w->next_seq = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return st;
+}
+
+struct wr *wr_create(sqlite3 *db, struct sl_err *err)
+{
+    struct wr *w = sl_calloc(1, sizeof(*w));
+    if (w == NULL) {
+        sl_fail(err, SL_NOMEM, "out of memory");
+        return NULL;
+    }
+    w->db = db;
+    if (read_next_seq(w, err) != SL_OK ||
+        db_prepare(db, SQL_INS_SEG, &w->ins_seg, err) != SL_OK ||
+        db_prepare(db, SQL_INS_DATA, &w->ins_data, err) != SL_OK ||
+        db_prepare(db, SQL_UPD_STREAM, &w->upd_stream, err) != SL_OK ||
+        db_prepare(db, SQL_UPD_GROUP, &w->upd_group, err) != SL_OK ||
+        db_prepare(db, SQL_UPD_SEQ, &w->upd_seq, err) != SL_OK)
+        goto fail;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        sl_fail(err, SL_INTERNAL, "cannot start the writer thread");
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        goto fail;
+    }
+    return w;
+fail:
+    sqlite3_finalize(w->ins_seg);
+    sqlite3_finalize(w->ins_data);
+    sqlite3_finalize(w->upd_stream);
+    sqlite3_finalize(w->upd_group);
+    sqlite3_finalize(w->upd_seq);
+    sl_free(w);
+    return NULL;
+}
+
+void wr_destroy(struct wr *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    sqlite3_finalize(w->ins_seg);
+    sqlite3_finalize(w->ins_data);
+    sqlite3_finalize(w->upd_stream);
+    sqlite3_finalize(w->upd_group);
+    sqlite3_finalize(w->upd_seq);
+    db_close(w->db);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    sl_free(w);
+}
+
+void wr_submit(struct wr *w, struct wr_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail != NULL)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+struct run_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+static void run_done(struct wr_job *job, void *ctx)
+{
+    struct run_wait *rw = ctx;
+    (void)job;
+    pthread_mutex_lock(&rw->mu);
+    rw->done = true;
+    pthread_cond_signal(&rw->cv);
+    pthread_mutex_unlock(&rw->mu);
+}
+
+enum sl_status wr_run(struct wr *w, wr_apply_fn apply, void *arg,
+                      struct sl_err *err)
+{
+    struct wr_job job = {.kind = WR_APPLY, .apply = apply, .arg = arg};
+    struct run_wait rw = {.done = false};
+
+    pthread_mutex_init(&rw.mu, NULL);
+    pthread_cond_init(&rw.cv, NULL);
+    job.done = run_done;
+    job.ctx = &rw;
+    wr_submit(w, &job);
+    pthread_mutex_lock(&rw.mu);
+    while (!rw.done)
+        pthread_cond_wait(&rw.cv, &rw.mu);
+    pthread_mutex_unlock(&rw.mu);
+    pthread_mutex_destroy(&rw.mu);
+    pthread_cond_destroy(&rw.cv);
+    if (job.status != SL_OK && err != NULL && err->code == SL_OK)
+        *err = job.err;
+    return job.status;
+}
+
+void wr_get_stats(struct wr *w, struct wr_stats *out)
+{
+    out->commits = atomic_load(&w->commits);
+    out->jobs = atomic_load(&w->jobs_done);
+    out->merged = atomic_load(&w->merged);
+}

@@ -1,0 +1,140 @@
+/* tests/unit/test_common.c: varints, zigzag, buffers with caps, arenas,
+ * time parsing and formatting, the status list. */
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/status.h"
+#include "common/timeparse.h"
+#include "common/varint.h"
+#include "tests/harness.h"
+
+TEST(varint_roundtrip_edges)
+{
+    static const uint64_t vals[] = {0, 1, 127, 128, 255, 300, 16383, 16384,
+                                    (1ULL << 32) - 1, 1ULL << 32,
+                                    (1ULL << 63) - 1, 1ULL << 63, UINT64_MAX};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        unsigned char b[VARINT_MAX_LEN];
+        uint64_t out = 0;
+        size_t n = varint_put(b, vals[i]);
+        CHECK(n >= 1 && n <= VARINT_MAX_LEN);
+        CHECK_EQ_INT(varint_get(b, n, &out), n);
+        CHECK(out == vals[i]);
+        /* Truncated input is refused, never over-read. */
+        if (n > 1)
+            CHECK_EQ_INT(varint_get(b, n - 1, &out), 0);
+    }
+}
+
+TEST(varint_rejects_overlong)
+{
+    unsigned char b[11];
+    uint64_t out;
+    memset(b, 0xff, sizeof(b));
+    CHECK_EQ_INT(varint_get(b, sizeof(b), &out), 0);
+    b[9] = 0x02; /* 10th byte may carry only one bit */
+    CHECK_EQ_INT(varint_get(b, 10, &out), 0);
+}
+
+TEST(zigzag_roundtrip)
+{
+    static const int64_t vals[] = {0, -1, 1, -2, 2, INT64_MIN, INT64_MAX, -123456789};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        CHECK(zigzag_dec(zigzag_enc(vals[i])) == vals[i]);
+    CHECK_EQ_INT(zigzag_enc(-1), 1);
+    CHECK_EQ_INT(zigzag_enc(1), 2);
+}
+
+TEST(buf_cap_is_enforced)
+{
+    struct buf b;
+    buf_init(&b, 10);
+    CHECK_OK(buf_append(&b, "hello", 5));
+    CHECK_OK(buf_printf(&b, "%d", 1234));
+    CHECK_EQ_STR(b.data, "hello1234");
+    CHECK_EQ_INT(buf_append(&b, "xy", 2), SL_TOO_LARGE);
+    CHECK_EQ_INT(b.len, 9); /* a refused append changes nothing */
+    CHECK_OK(buf_putc(&b, '!'));
+    CHECK_EQ_STR(b.data, "hello1234!");
+    buf_fini(&b);
+}
+
+TEST(arena_cap_and_reset)
+{
+    struct arena a;
+    arena_init(&a, 64, 1000);
+    char *p = arena_alloc(&a, 10);
+    REQUIRE(p != NULL);
+    memset(p, 'x', 10);
+    CHECK(arena_alloc(&a, 500) != NULL); /* bigger than a chunk */
+    CHECK(arena_alloc(&a, 600) == NULL); /* over the cap */
+    arena_reset(&a);
+    CHECK(arena_alloc(&a, 900) != NULL);
+    CHECK_EQ_STR(arena_strndup(&a, "abcdef", 3), "abc");
+    arena_fini(&a);
+}
+
+TEST(time_parse_forms)
+{
+    static const struct {
+        const char *in;
+        int64_t want;
+    } cases[] = {
+        {"0", 0},
+        {"1732650000123", 1732650000123LL},
+        {"1970-01-01T00:00:00Z", 0},
+        {"2026-11-26T21:40:00Z", 1795729200000LL},
+        {"2026-11-26T21:40:00.5Z", 1795729200500LL},
+        {"2026-11-26T21:40:00.123Z", 1795729200123LL},
+        {"2026-11-26T22:40:00+01:00", 1795729200000LL},
+        {"2026-11-26", 1795651200000LL},
+        {"2000-02-29T00:00:00Z", 951782400000LL},
+        {"-15m", 1000000000000LL - 15 * 60000},
+        {"-2h", 1000000000000LL - 2 * 3600000},
+        {"-7d", 1000000000000LL - 7 * 86400000LL},
+        {"now", 1000000000000LL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sl_err err = {0};
+        int64_t got = -1;
+        CHECK_OK(sl_time_parse(cases[i].in, strlen(cases[i].in),
+                               1000000000000LL, &got, &err));
+        if (got != cases[i].want)
+            TEST_FAIL_AT("%s: got %lld want %lld", cases[i].in,
+                         (long long)got, (long long)cases[i].want);
+    }
+}
+
+TEST(time_parse_rejects_garbage)
+{
+    static const char *const bad[] = {"", "abc", "-15x", "-m", "2026-13-01",
+                                      "2026-11-26T25:00:00Z", "12ab",
+                                      "2026-11-26T10:00:00Zjunk"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct sl_err err = {0};
+        int64_t got;
+        CHECK_EQ_INT(sl_time_parse(bad[i], strlen(bad[i]), 0, &got, &err),
+                     SL_INVALID);
+        CHECK(strstr(err.msg, "invalid time") != NULL);
+    }
+}
+
+TEST(time_format_iso)
+{
+    char out[32];
+    CHECK_EQ_INT(sl_time_format_iso(1795729200123LL, out, sizeof(out)), 24);
+    CHECK_EQ_STR(out, "2026-11-26T21:40:00.123Z");
+    sl_time_format_iso(0, out, sizeof(out));
+    CHECK_EQ_STR(out, "1970-01-01T00:00:00.000Z");
+}
+
+TEST(status_names_and_first_failure_wins)
+{
+    struct sl_err err = {0};
+    CHECK_EQ_STR(sl_status_name(SL_NOT_FOUND), "SL_NOT_FOUND");
+    CHECK_EQ_INT(sl_fail(&err, SL_INVALID, "first %d", 1), SL_INVALID);
+    CHECK_EQ_INT(sl_fail(&err, SL_IO, "second"), SL_IO);
+    CHECK_EQ_INT(err.code, SL_INVALID);
+    CHECK_EQ_STR(err.msg, "first 1");
+}
+
+TEST_MAIN()

@@ -1,0 +1,312 @@
+/* tests/unit/test_storage.c: the storage layer against a real database in
+ * a temporary directory: migrations, catalogue rules, ingest through the
+ * writer (with merging of one commit's batches), ordered reads both ways
+ * from any position, compaction that changes no answer, and exact stored
+ * bytes. */
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "storage/catalog.h"
+#include "storage/reader.h"
+#include "storage/schema.h"
+#include "storage/store.h"
+#include "tests/harness.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static struct store *open_store(void)
+{
+    struct sl_err err = {0};
+    struct store_opts o = {.dir = dir, .sync = DB_SYNC_NORMAL, .read_conns = 4,
+                           .compact_interval_ms = 0};
+    struct store *s = store_open(&o, &err);
+    if (s == NULL)
+        fprintf(stderr, "store_open: %s\n", err.msg);
+    return s;
+}
+
+static void fresh_dir(void)
+{
+    char cmd[300];
+    snprintf(dir, sizeof(dir), "/tmp/sluice-test-storage-%d", (int)getpid());
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        return;
+}
+
+/* Ingests msgs with timestamps ts through the writer, as a request would. */
+struct done_flag {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int left;
+};
+
+static void job_done(struct wr_job *job, void *ctx)
+{
+    struct done_flag *d = ctx;
+    (void)job;
+    pthread_mutex_lock(&d->mu);
+    d->left--;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+struct batch {
+    struct seg_event ev[64];
+    struct wr_piece pieces[64];
+    char msgs[64][32];
+    struct buf blobs;
+    struct wr_job job;
+};
+
+static void make_batch(struct batch *b, int64_t sid, int64_t gid,
+                       const int64_t *ts, int n, int tag)
+{
+    size_t np = 0;
+    struct sl_err err = {0};
+    for (int i = 0; i < n; i++) {
+        snprintf(b->msgs[i], sizeof(b->msgs[i]), "m%d-%d", tag, i);
+        b->ev[i] = (struct seg_event){.ts = ts[i], .ingest = 5,
+                                      .msg = b->msgs[i],
+                                      .len = (uint32_t)strlen(b->msgs[i])};
+    }
+    buf_init(&b->blobs, 1 << 20);
+    if (wr_encode_pieces(b->ev, (size_t)n, &b->blobs, b->pieces, &np, &err) != SL_OK)
+        abort();
+    b->job = (struct wr_job){.kind = WR_INGEST, .stream_id = sid, .group_id = gid,
+                             .ev = b->ev, .n = (size_t)n, .pieces = b->pieces,
+                             .n_pieces = np, .blobs = b->blobs.data,
+                             .ingest_ms = 5, .done = job_done};
+}
+
+/* Submits all batches at once (one or a few commits) and waits. */
+static void ingest_all(struct store *s, struct batch *bs, int nb)
+{
+    struct done_flag d = {.left = nb};
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    for (int i = 0; i < nb; i++) {
+        bs[i].job.ctx = &d;
+        wr_submit(store_writer(s), &bs[i].job);
+    }
+    pthread_mutex_lock(&d.mu);
+    while (d.left > 0)
+        pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+    for (int i = 0; i < nb; i++) {
+        CHECK_EQ_INT(bs[i].job.status, SL_OK);
+        buf_fini(&bs[i].blobs);
+    }
+}
+
+struct collected {
+    int n;
+    int64_t ts[4096], seq[4096];
+    char msg[4096][32];
+    int stop_after;
+};
+
+static bool collect(void *ctx, const struct rd_event *e)
+{
+    struct collected *c = ctx;
+    if (c->stop_after && c->n == c->stop_after)
+        return false;
+    c->ts[c->n] = e->ts;
+    c->seq[c->n] = e->seq;
+    snprintf(c->msg[c->n], sizeof(c->msg[0]), "%.*s", (int)e->len, e->msg);
+    c->n++;
+    return true;
+}
+
+static void scan(struct store *s, struct rd_scan *sc, struct collected *c)
+{
+    sqlite3 *db = store_reader(s);
+    struct sl_err err = {0};
+    c->n = 0;
+    CHECK_OK(rd_stream_scan(db, sc, collect, c, &err));
+    store_reader_release(s, db);
+}
+
+TEST(migrations_create_and_reopen)
+{
+    struct sl_err err = {0};
+    char path[300];
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    store_close(s);
+    snprintf(path, sizeof(path), "%s/sluice.db", dir);
+    sqlite3 *db = db_open(path, true, DB_SYNC_NORMAL, &err);
+    REQUIRE(db != NULL);
+    CHECK_EQ_INT(schema_version(db), SCHEMA_VERSION);
+    CHECK_OK(schema_migrate(db, &err)); /* idempotent */
+    CHECK_OK(db_exec(db, "PRAGMA user_version=99", &err));
+    CHECK_EQ_INT(schema_migrate(db, &err), SL_CORRUPT);
+    CHECK(strstr(err.msg, "newer than this sluice") != NULL);
+    db_close(db);
+    s = open_store();
+    CHECK(s == NULL); /* refuses a file from the future */
+}
+
+TEST(second_server_on_same_dir_is_refused)
+{
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    struct sl_err err = {0};
+    struct store_opts o = {.dir = dir, .sync = DB_SYNC_NORMAL};
+    CHECK(store_open(&o, &err) == NULL);
+    CHECK(strstr(err.msg, "in use") != NULL);
+    store_close(s);
+}
+
+TEST(catalogue_rules)
+{
+    struct sl_err err = {0};
+    struct cat_group g;
+    struct arena a;
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    arena_init(&a, 4096, 0);
+    CHECK_OK(store_group_create(s, "/aws/app", 7, "{\"team\":\"x\"}", &err));
+    CHECK_EQ_INT(store_group_create(s, "/aws/app", 0, "{}", &err), SL_EXISTS);
+    sl_err_clear(&err);
+    CHECK_OK(store_stream_create(s, "/aws/app", "s1", &err));
+    CHECK_EQ_INT(store_stream_create(s, "/aws/app", "s1", &err), SL_EXISTS);
+    sl_err_clear(&err);
+    CHECK_EQ_INT(store_stream_create(s, "/nope", "s1", &err), SL_NOT_FOUND);
+    CHECK_EQ_STR(err.msg, "The specified log group does not exist.");
+    sl_err_clear(&err);
+    sqlite3 *db = store_reader(s);
+    CHECK_OK(cat_group_get(db, "/aws/app", &a, &g, &err));
+    CHECK_EQ_INT(g.retention_days, 7);
+    CHECK_EQ_STR(g.tags, "{\"team\":\"x\"}");
+    int64_t old_id = g.id;
+    store_reader_release(s, db);
+    CHECK_OK(store_group_set_retention(s, "/aws/app", 0, &err));
+    CHECK_OK(store_group_delete(s, "/aws/app", &err));
+    CHECK_EQ_INT(store_group_delete(s, "/aws/app", &err), SL_NOT_FOUND);
+    sl_err_clear(&err);
+    CHECK_OK(store_group_create(s, "/aws/app", 0, "{}", &err));
+    db = store_reader(s);
+    CHECK_OK(cat_group_get(db, "/aws/app", &a, &g, &err));
+    CHECK(g.id != old_id); /* a re-created name gets a new id */
+    CHECK_EQ_INT(g.retention_days, 0);
+    struct cat_stream st;
+    CHECK_EQ_INT(cat_stream_get(db, g.id, "s1", &st, &err), SL_NOT_FOUND);
+    store_reader_release(s, db);
+    arena_fini(&a);
+    store_close(s);
+}
+
+TEST(ingest_merge_read_compact)
+{
+    static struct batch bs[40];
+    static struct collected c, c2;
+    struct sl_err err = {0};
+    int64_t gid, sid;
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    REQUIRE_OK(store_ensure_stream(s, "g", "s", &gid, &sid, &err));
+    /* 40 batches of 50 events, out of order across batches, all sharing a
+     * few timestamps so (ts, seq) order matters. */
+    for (int b = 0; b < 40; b++) {
+        int64_t ts[50];
+        for (int i = 0; i < 50; i++)
+            ts[i] = 1000000 + ((b * 7919) % 40) * 10 + i / 10;
+        make_batch(&bs[b], sid, gid, ts, 50, b);
+    }
+    ingest_all(s, bs, 20);
+    ingest_all(s, bs + 20, 20);
+    struct rd_scan sc = {.stream_id = sid, .start = 0, .end = INT64_MAX};
+    scan(s, &sc, &c);
+    REQUIRE_EQ_INT(c.n, 2000);
+    for (int i = 1; i < c.n; i++)
+        CHECK(seg_key_less(c.ts[i - 1], c.seq[i - 1], c.ts[i], c.seq[i]));
+    /* Backwards is the exact reverse. */
+    sc.desc = true;
+    scan(s, &sc, &c2);
+    REQUIRE_EQ_INT(c2.n, 2000);
+    for (int i = 0; i < c.n; i++)
+        CHECK(c2.seq[i] == c.seq[c.n - 1 - i]);
+    /* Paging from any position continues exactly. */
+    sc.desc = false;
+    sc.has_after = true;
+    sc.after_ts = c.ts[777];
+    sc.after_seq = c.seq[777];
+    scan(s, &sc, &c2);
+    CHECK_EQ_INT(c2.n, 2000 - 778);
+    CHECK(c2.seq[0] == c.seq[778]);
+    sc.desc = true;
+    scan(s, &sc, &c2);
+    CHECK_EQ_INT(c2.n, 777);
+    CHECK(c2.seq[0] == c.seq[776]);
+    /* A time window: [start, end). */
+    struct rd_scan win = {.stream_id = sid, .start = 1000100, .end = 1000200};
+    scan(s, &win, &c2);
+    for (int i = 0; i < c2.n; i++)
+        CHECK(c2.ts[i] >= 1000100 && c2.ts[i] < 1000200);
+    int expect = 0;
+    for (int i = 0; i < c.n; i++)
+        expect += c.ts[i] >= 1000100 && c.ts[i] < 1000200;
+    CHECK_EQ_INT(c2.n, expect);
+
+    /* Compaction changes nothing a reader sees, and stored bytes follow. */
+    struct compact_stats cs;
+    int64_t segs_before, segs_after;
+    CHECK_OK(store_segment_count(s, &segs_before, &err));
+    CHECK_OK(store_compact_now(s, &cs, &err));
+    CHECK_OK(store_segment_count(s, &segs_after, &err));
+    CHECK(segs_after < segs_before);
+    CHECK_EQ_INT(segs_after, 1);
+    sc = (struct rd_scan){.stream_id = sid, .start = 0, .end = INT64_MAX};
+    scan(s, &sc, &c2);
+    REQUIRE_EQ_INT(c2.n, 2000);
+    for (int i = 0; i < c.n; i++) {
+        CHECK(c2.seq[i] == c.seq[i]);
+        CHECK_EQ_STR(c2.msg[i], c.msg[i]);
+    }
+    sqlite3 *db = store_reader(s);
+    sqlite3_stmt *q;
+    REQUIRE_OK(db_prepare(db, "SELECT (SELECT sum(stored_bytes) FROM segments),"
+                              " (SELECT sum(length(bytes)) FROM segment_data),"
+                              " (SELECT stored_bytes FROM streams WHERE id = ?1),"
+                              " (SELECT stored_bytes FROM groups WHERE id = ?2)",
+                          &q, &err));
+    sqlite3_bind_int64(q, 1, sid);
+    sqlite3_bind_int64(q, 2, gid);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
+    CHECK_EQ_INT(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2));
+    CHECK_EQ_INT(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 3));
+    sqlite3_finalize(q);
+    store_reader_release(s, db);
+    store_close(s);
+
+    /* After a restart the same events come back in the same order, and new
+     * seqs continue above the old ones. */
+    s = open_store();
+    REQUIRE(s != NULL);
+    scan(s, &sc, &c2);
+    REQUIRE_EQ_INT(c2.n, 2000);
+    CHECK(c2.seq[1999] == c.seq[1999]);
+    int64_t ts1[1] = {5};
+    make_batch(&bs[0], sid, gid, ts1, 1, 99);
+    ingest_all(s, bs, 1);
+    scan(s, &sc, &c2);
+    CHECK_EQ_INT(c2.n, 2001);
+    int64_t maxseq = 0;
+    for (int i = 0; i < c.n; i++)
+        if (c.seq[i] > maxseq)
+            maxseq = c.seq[i];
+    CHECK(c2.seq[0] > maxseq);
+    store_close(s);
+    fresh_dir();
+}
+
+TEST_MAIN()
