@@ -105,37 +105,21 @@ static enum sl_status resolve(struct route *r, bool create, int64_t *group_id,
                               int64_t *stream_id, int *retention,
                               struct sl_err *err)
 {
-    struct cat_group g;
-    struct cat_stream s;
-    sqlite3 *db = store_reader(r->api->store);
-    enum sl_status st = cat_group_get(db, r->group, r->req->arena, &g, err);
-    if (st == SL_OK)
-        st = cat_stream_get(db, g.id, r->stream, &s, create ? NULL : err);
-    store_reader_release(r->api->store, db);
-    if (st == SL_OK) {
-        *group_id = g.id;
-        *stream_id = s.id;
-        *retention = g.retention_days;
-        return SL_OK;
-    }
+    struct store *s = r->api->store;
+    enum sl_status st = store_lookup_stream(s, r->group, r->stream, group_id,
+                                            stream_id, retention,
+                                            create ? NULL : err);
     if (st != SL_NOT_FOUND || !create)
         return st;
-    if (err != NULL)
-        sl_err_clear(err);
     if (name_check_group(r->group, err) != SL_OK ||
         name_check_stream(r->stream, err) != SL_OK)
         return err->code;
-    *retention = 0;
-    st = store_ensure_stream(r->api->store, r->group, r->stream, group_id,
-                             stream_id, err);
-    if (st == SL_OK) {
-        /* the group may have existed with a policy */
-        db = store_reader(r->api->store);
-        if (cat_group_get(db, r->group, r->req->arena, &g, NULL) == SL_OK)
-            *retention = g.retention_days;
-        store_reader_release(r->api->store, db);
-    }
-    return st;
+    st = store_ensure_stream(s, r->group, r->stream, group_id, stream_id, err);
+    if (st != SL_OK)
+        return st;
+    /* The group may have existed already, with a retention policy. */
+    return store_lookup_stream(s, r->group, r->stream, group_id, stream_id,
+                               retention, err);
 }
 
 enum api_result rest_events_post(struct route *r)

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -207,6 +208,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
                 return send_error(r, 503, "ServiceUnavailableException",
                                   "too many request bytes in flight; retry later", 1);
             r->admitted = (size_t)len;
+            /* One allocation for the whole body instead of doublings. */
+            if (buf_reserve(&r->body, (size_t)len) != SL_OK)
+                return send_error(r, 503, "ServiceUnavailableException",
+                                  "out of memory", 1);
         }
         return MHD_YES;
     }
@@ -298,13 +303,13 @@ struct srv_http *srv_http_start(const struct cfg *c, struct api *api,
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         0, NULL, NULL, handle, h,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_END);
     if (h->d == NULL) {
         sl_fail(err, SL_IO, "cannot start the HTTP server on %s:%d", c->host,

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -19,6 +20,17 @@
 
 #define STORE_CHECKPOINT_MS 1000
 #define STORE_PURGE_BATCH   256
+#define STORE_NAME_CACHE    1024  /* slots of the name -> id cache */
+
+/* One cached name lookup; valid while gen equals the store's generation. */
+struct name_entry {
+    uint64_t gen;
+    uint64_t hash;
+    int64_t group_id, stream_id;
+    int retention_days;
+    char *key;                   /* owned: group NUL stream NUL */
+    size_t key_len;
+};
 
 struct store {
     struct store_opts opts;
@@ -39,6 +51,10 @@ struct store {
     sqlite3 *ckpt_db;            /* checkpoint thread's own connection */
     sqlite3 *maint_db;           /* maintenance thread's read connection */
     pthread_mutex_t compact_mu;  /* one compaction at a time */
+    /* name cache */
+    pthread_mutex_t names_mu;
+    struct name_entry *names;    /* STORE_NAME_CACHE slots, direct-mapped */
+    _Atomic uint64_t gen;        /* bumped by every catalogue change */
 };
 
 /* ---- read pool ------------------------------------------------------- */
@@ -191,6 +207,13 @@ struct store *store_open(const struct store_opts *o, struct sl_err *err)
     pthread_mutex_init(&s->bg_mu, NULL);
     pthread_cond_init(&s->bg_cv, NULL);
     pthread_mutex_init(&s->compact_mu, NULL);
+    pthread_mutex_init(&s->names_mu, NULL);
+    atomic_init(&s->gen, 1);
+    s->names = sl_calloc(STORE_NAME_CACHE, sizeof(*s->names));
+    if (s->names == NULL) {
+        sl_fail(err, SL_NOMEM, "out of memory");
+        goto fail;
+    }
     if (prepare_dir(s, err) != SL_OK)
         goto fail;
     snprintf(path, sizeof(path), "%s/sluice.db", o->dir);
@@ -265,10 +288,23 @@ void store_close(struct store *s)
     pthread_mutex_destroy(&s->bg_mu);
     pthread_cond_destroy(&s->bg_cv);
     pthread_mutex_destroy(&s->compact_mu);
+    pthread_mutex_destroy(&s->names_mu);
+    for (int i = 0; s->names != NULL && i < STORE_NAME_CACHE; i++)
+        sl_free(s->names[i].key);
+    sl_free(s->names);
     sl_free(s);
 }
 
 /* ---- catalogue changes through the writer ----------------------------- */
+
+/* Runs a catalogue change and invalidates the name cache. */
+static enum sl_status cat_change(struct store *s, wr_apply_fn fn, void *arg,
+                                 struct sl_err *err)
+{
+    enum sl_status st = wr_run(s->wr, fn, arg, err);
+    atomic_fetch_add(&s->gen, 1);
+    return st;
+}
 
 struct cat_args {
     const char *group;
@@ -331,42 +367,42 @@ enum sl_status store_group_create(struct store *s, const char *name,
 {
     struct cat_args a = {.group = name, .days = retention_days, .tags = tags,
                          .now = sl_now_ms()};
-    return wr_run(s->wr, do_group_create, &a, err);
+    return cat_change(s, do_group_create, &a, err);
 }
 
 enum sl_status store_group_delete(struct store *s, const char *name,
                                   struct sl_err *err)
 {
     struct cat_args a = {.group = name, .now = sl_now_ms()};
-    return wr_run(s->wr, do_group_delete, &a, err);
+    return cat_change(s, do_group_delete, &a, err);
 }
 
 enum sl_status store_group_set_retention(struct store *s, const char *name,
                                          int days, struct sl_err *err)
 {
     struct cat_args a = {.group = name, .days = days};
-    return wr_run(s->wr, do_group_retention, &a, err);
+    return cat_change(s, do_group_retention, &a, err);
 }
 
 enum sl_status store_group_set_tags(struct store *s, const char *name,
                                     const char *tags, struct sl_err *err)
 {
     struct cat_args a = {.group = name, .tags = tags};
-    return wr_run(s->wr, do_group_tags, &a, err);
+    return cat_change(s, do_group_tags, &a, err);
 }
 
 enum sl_status store_stream_create(struct store *s, const char *group,
                                    const char *stream, struct sl_err *err)
 {
     struct cat_args a = {.group = group, .stream = stream, .now = sl_now_ms()};
-    return wr_run(s->wr, do_stream_create, &a, err);
+    return cat_change(s, do_stream_create, &a, err);
 }
 
 enum sl_status store_stream_delete(struct store *s, const char *group,
                                    const char *stream, struct sl_err *err)
 {
     struct cat_args a = {.group = group, .stream = stream, .now = sl_now_ms()};
-    return wr_run(s->wr, do_stream_delete, &a, err);
+    return cat_change(s, do_stream_delete, &a, err);
 }
 
 enum sl_status store_ensure_stream(struct store *s, const char *group,
@@ -374,10 +410,87 @@ enum sl_status store_ensure_stream(struct store *s, const char *group,
                                    int64_t *stream_id, struct sl_err *err)
 {
     struct cat_args a = {.group = group, .stream = stream, .now = sl_now_ms()};
-    enum sl_status st = wr_run(s->wr, do_ensure, &a, err);
+    enum sl_status st = cat_change(s, do_ensure, &a, err);
     *group_id = a.group_id;
     *stream_id = a.stream_id;
     return st;
+}
+
+static uint64_t name_hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+enum sl_status store_lookup_stream(struct store *s, const char *group,
+                                   const char *stream, int64_t *group_id,
+                                   int64_t *stream_id, int *retention_days,
+                                   struct sl_err *err)
+{
+    size_t gl = strlen(group), sl = strlen(stream), kl = gl + sl + 2;
+    char key[2 * CAT_NAME_MAX + 2];
+    uint64_t h, gen = atomic_load(&s->gen);
+    struct name_entry *e;
+    struct cat_group g;
+    struct cat_stream st;
+    struct arena a;
+    sqlite3 *db;
+    enum sl_status rc;
+
+    if (gl > CAT_NAME_MAX || sl > CAT_NAME_MAX)
+        return sl_fail(err, SL_NOT_FOUND, "The specified log group does not exist.");
+    memcpy(key, group, gl + 1);
+    memcpy(key + gl + 1, stream, sl + 1);
+    h = name_hash(key, kl);
+    e = &s->names[h % STORE_NAME_CACHE];
+    pthread_mutex_lock(&s->names_mu);
+    if (e->gen == gen && e->hash == h && e->key_len == kl &&
+        memcmp(e->key, key, kl) == 0) {
+        *group_id = e->group_id;
+        *stream_id = e->stream_id;
+        *retention_days = e->retention_days;
+        pthread_mutex_unlock(&s->names_mu);
+        return SL_OK;
+    }
+    pthread_mutex_unlock(&s->names_mu);
+
+    arena_init(&a, 4096, 0);
+    db = store_reader(s);
+    rc = cat_group_get(db, group, &a, &g, err);
+    if (rc == SL_OK)
+        rc = cat_stream_get(db, g.id, stream, &st, err);
+    store_reader_release(s, db);
+    arena_fini(&a);
+    if (rc != SL_OK)
+        return rc;
+    *group_id = g.id;
+    *stream_id = st.id;
+    *retention_days = g.retention_days;
+
+    pthread_mutex_lock(&s->names_mu);
+    if (e->key_len < kl || e->key == NULL) {
+        char *k = sl_realloc(e->key, kl);
+        if (k != NULL) {
+            e->key = k;
+            e->key_len = kl;
+        }
+    }
+    if (e->key != NULL && e->key_len >= kl) {
+        memcpy(e->key, key, kl);
+        e->key_len = kl;
+        e->hash = h;
+        e->gen = gen; /* the generation seen before the read: a change in
+                         between makes this entry stale at once */
+        e->group_id = g.id;
+        e->stream_id = st.id;
+        e->retention_days = g.retention_days;
+    }
+    pthread_mutex_unlock(&s->names_mu);
+    return SL_OK;
 }
 
 enum sl_status store_compact_now(struct store *s, struct compact_stats *out,

@@ -61,6 +61,15 @@ enum sl_status store_ensure_stream(struct store *s, const char *group,
                                    int64_t *stream_id, struct sl_err *err)
     SL_MUST_CHECK;
 
+/* Resolves group/stream names to ids (and the group's retention) for the
+ * ingest hot path, from a cache that any catalogue change invalidates;
+ * SL_NOT_FOUND names which of the two is missing. A stream deleted after
+ * the lookup is still caught by the writer at commit. */
+enum sl_status store_lookup_stream(struct store *s, const char *group,
+                                   const char *stream, int64_t *group_id,
+                                   int64_t *stream_id, int *retention_days,
+                                   struct sl_err *err) SL_MUST_CHECK;
+
 /* Compacts every stream until nothing is left to merge. */
 enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
                                  struct sl_err *err) SL_MUST_CHECK;
