@@ -143,6 +143,14 @@ enum api_result api_handle(struct api *a, struct api_req *req,
             rest_admin_compact(&r);
         return API_DONE;
     }
+    if (n == 4 && seg_is(seg[2], len[2], "admin") &&
+        seg_is(seg[3], len[3], "stats")) {
+        if (!method_is(req, "GET"))
+            method_not_allowed(&r, "GET");
+        else
+            rest_admin_stats(&r);
+        return API_DONE;
+    }
     if (!seg_is(seg[2], len[2], "groups"))
         goto not_found;
     if (n == 3) {

@@ -91,6 +91,7 @@ void rest_events_get(struct route *r);
 /* Returns API_PENDING when the answer comes after the commit. */
 enum api_result rest_events_post(struct route *r);
 void rest_admin_compact(struct route *r);
+void rest_admin_stats(struct route *r);
 
 /* JSON of catalogue objects (rest_groups.c). */
 json_t *rest_group_json(const struct cat_group *g);

@@ -2,7 +2,6 @@
  * position tokens that survive compaction and restarts. */
 #include "api/api_int.h"
 
-#include "common/clock.h"
 #include "storage/catalog.h"
 #include "storage/reader.h"
 #include "storage/token.h"
@@ -112,28 +111,5 @@ void rest_events_get(struct route *r)
         if (tok_encode(&next, buf, sizeof(buf)) > 0)
             json_object_set_new(o, "nextToken", json_string(buf));
     }
-    reply_json(r->resp, 200, o);
-}
-
-void rest_admin_compact(struct route *r)
-{
-    struct sl_err err = {0};
-    struct compact_stats cs;
-    int64_t before = 0, after = 0;
-    int64_t t0 = sl_mono_ms();
-
-    if (store_segment_count(r->api->store, &before, &err) != SL_OK ||
-        store_compact_now(r->api->store, &cs, &err) != SL_OK ||
-        store_segment_count(r->api->store, &after, &err) != SL_OK) {
-        apierr_reply(r->resp, &err);
-        return;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "segmentsBefore", json_integer(before));
-    json_object_set_new(o, "segmentsAfter", json_integer(after));
-    json_object_set_new(o, "merges", json_integer(cs.merges));
-    json_object_set_new(o, "bytesBefore", json_integer(cs.bytes_in));
-    json_object_set_new(o, "bytesAfter", json_integer(cs.bytes_out));
-    json_object_set_new(o, "elapsedMs", json_integer(sl_mono_ms() - t0));
     reply_json(r->resp, 200, o);
 }
