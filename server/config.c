@@ -113,7 +113,7 @@ enum sl_status cfg_parse(struct cfg *c, int argc, char **argv,
                 return SL_INVALID;
             c->api.max_batch_events = (size_t)n;
         } else if (strcmp(f, "--max-batch-bytes") == 0) {
-            if (parse_num(f, v, 1024, 1LL << 30, &n, err) != SL_OK)
+            if (parse_num(f, v, 1, 1LL << 30, &n, err) != SL_OK)
                 return SL_INVALID;
             c->api.max_batch_bytes = (size_t)n;
         } else if (strcmp(f, "--max-event-bytes") == 0) {

@@ -94,6 +94,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
+        fputs("\n", stdout);
+        fputs(cfg_usage(), stdout);
         return 0;
     }
     fputs(usage, stderr);
