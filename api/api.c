@@ -14,7 +14,7 @@ void api_config_defaults(struct api_config *c)
     c->max_event_bytes = 262144;
     c->max_age_ms = 14LL * 86400000;
     c->max_ahead_ms = 2LL * 3600000;
-    c->max_inflight_bytes = 256u << 20;
+    c->max_inflight_bytes = 64u << 20;
 }
 
 struct api *api_create(struct store *s, const struct api_config *c)

@@ -46,10 +46,10 @@ sqlite3 *db_open(const char *path, bool writer, enum db_sync sync,
              "PRAGMA page_size=%d; PRAGMA auto_vacuum=INCREMENTAL;"
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
              "PRAGMA secure_delete=OFF; PRAGMA foreign_keys=OFF;"
-             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;"
+             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=%d;"
              "PRAGMA wal_autocheckpoint=%d;",
              DB_PAGE_SIZE, sync == DB_SYNC_FULL ? "FULL" : "NORMAL",
-             writer ? 0 : 1000);
+             writer ? -8192 : -2048, writer ? 0 : 1000);
     if (db_exec(db, sql, err) != SL_OK) {
         sqlite3_close(db);
         return NULL;
