@@ -41,16 +41,16 @@ struct ev_fields {
 };
 
 struct dec {
-    const char *base;             /* first byte of the body; offsets count from here */
-    const char *end;              /* end of the window being parsed: body or line */
-    const char *events_key;       /* array member of an object body, or NULL */
-    size_t events_key_len;
-    struct arena *a;              /* every allocation comes from here */
-    struct sl_err *err;           /* failures go here; per-line scratch in NDJSON */
-    struct ingest_event *ev;      /* events so far, arena-owned */
-    size_t n;                     /* events in ev */
-    size_t cap;                   /* room in ev */
-    size_t max;                   /* most events allowed; 0 = no limit */
+    const char *base;         /* first byte of the body; offsets start here */
+    const char *end;          /* end of the window parsed: body or one line */
+    const char *events_key;   /* array member of an object body, or NULL */
+    size_t events_key_len;    /* strlen(events_key) */
+    struct arena *a;          /* every allocation comes from here */
+    struct sl_err *err;       /* failures; a scratch one per NDJSON line */
+    struct ingest_event *ev;  /* events so far, arena-owned */
+    size_t n;                 /* events in ev */
+    size_t cap;               /* room in ev */
+    size_t max;               /* most events allowed; 0 = no limit */
 };
 
 /* ------------------------------------------------------------------ */
@@ -431,6 +431,7 @@ static enum sl_status scan_number(struct dec *d, const char **pp, int64_t *v,
     bool neg = false, integral = true, overflow = false;
     uint64_t mag = 0, limit;
 
+    *is_int = false;
     if (*p == '-') {
         neg = true;
         p++;
@@ -658,7 +659,8 @@ static enum sl_status scan_event_object(struct dec *d, const char **pp,
                    (*p == '-' || (*p >= '0' && *p <= '9'))) {
             bool is_int;
             st = scan_number(d, &p, &f->ts, &is_int);
-            f->ts_state = is_int ? FIELD_OK : FIELD_BAD;
+            if (st == SL_OK)
+                f->ts_state = is_int ? FIELD_OK : FIELD_BAD;
         } else {
             if (span_is(&key, "message", 7))
                 f->msg_state = FIELD_BAD;
@@ -920,6 +922,9 @@ static enum sl_status decode_lines(struct dec *d, const char *p, bool ndjson,
     for (s = p; s < end && (s = memchr(s, '\n', (size_t)(end - s))) != NULL;
          s++)
         lines++;
+    /* Blank lines cost no event: size the first array as JSON does. */
+    if (lines > (size_t)(end - p) / 64 + 16)
+        lines = (size_t)(end - p) / 64 + 16;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl != NULL ? nl : end;
