@@ -1,9 +1,10 @@
 /* server/http.c: libmicrohttpd set-up and the request lifecycle; see
  * http.h.
  *
- *   uri_log_cb     first sight of a request: allocate its context and keep
- *                  the raw URI (MHD decodes %2F before the handler sees it)
- *   handle         called repeatedly: headers, body chunks, end of body;
+ *   uri_log_cb     first sight of a request: keep the raw URI in the
+ *                  connection (MHD decodes %2F before the handler sees it)
+ *   handle         called repeatedly: headers (allocate the request), body
+ *                  chunks, end of body;
  *                  at the end api_handle() runs; API_PENDING suspends the
  *                  connection until the writer's callback resumes it
  *   completed_cb   the response went out (or the client left): free all
@@ -33,6 +34,7 @@ struct srv_http {
     size_t max_body;
     int listen_fd;
     atomic_int in_flight;        /* requests seen and not yet completed */
+    atomic_bool stopping;        /* shutting down: start no new work */
 };
 
 enum req_state { REQ_NEW, REQ_BODY, REQ_PENDING, REQ_READY };
@@ -52,16 +54,77 @@ struct req {
     struct api_resp resp;
 };
 
+/* Per connection: the raw URI of its current request. MHD calls the URI
+ * log callback before it decodes the URI, but calls the completion callback
+ * only for requests that reached the handler, so nothing that must be freed
+ * per request is allocated here. */
+struct conn_ctx {
+    char *raw_uri;               /* owned, NUL-terminated */
+    size_t cap;
+};
+
+static void conn_notify_cb(void *cls, struct MHD_Connection *conn,
+                           void **socket_ctx, enum MHD_ConnectionNotificationCode code)
+{
+    struct conn_ctx *c = *socket_ctx;
+    (void)cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_ctx = sl_calloc(1, sizeof(struct conn_ctx));
+    } else if (c != NULL) {
+        sl_free(c->raw_uri);
+        sl_free(c);
+        *socket_ctx = NULL;
+    }
+}
+
+static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct srv_http *h = cls;
+    struct conn_ctx *c = conn_ctx_of(conn);
+    size_t n = uri ? strlen(uri) : 0;
+    (void)cls;
+    if (c == NULL)
+        return NULL;
+    if (c->cap < n + 1) {
+        char *p = sl_realloc(c->raw_uri, n + 1);
+        if (p == NULL) {
+            c->cap = 0;
+            sl_free(c->raw_uri);
+            c->raw_uri = NULL;
+            return NULL;
+        }
+        c->raw_uri = p;
+        c->cap = n + 1;
+    }
+    memcpy(c->raw_uri, uri ? uri : "", n + 1);
+    return NULL;
+}
+
+/* First call of the handler for a request: from here on MHD promises the
+ * completion callback, which frees what this allocates. */
+static struct req *req_new(struct srv_http *h, struct MHD_Connection *conn,
+                           const char *url)
+{
+    struct conn_ctx *c = conn_ctx_of(conn);
     struct req *r = sl_calloc(1, sizeof(*r));
 
     if (r == NULL)
         return NULL;
     r->h = h;
     r->conn = conn;
-    r->raw_uri = sl_strdup(uri ? uri : "/");
+    /* Without a raw URI (out of memory) the decoded one is the best left. */
+    r->raw_uri = sl_strdup(c && c->raw_uri ? c->raw_uri : url);
+    if (r->raw_uri == NULL) {
+        sl_free(r);
+        return NULL;
+    }
     arena_init(&r->arena, 16 * 1024, 0);
     buf_init(&r->body, h->max_body);
     pthread_mutex_init(&r->mu, NULL);
@@ -113,6 +176,8 @@ static enum MHD_Result send_resp(struct req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "sluice/" SLUICE_VERSION);
+    if (atomic_load(&r->h->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(r->conn, (unsigned)r->resp.status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -132,23 +197,35 @@ static enum MHD_Result send_error(struct req *r, int status, const char *name,
     return send_resp(r);
 }
 
-/* Writer thread: the answer is filled in; wake the connection. */
+/* Writer thread: the answer is filled in; wake the connection. Once the
+ * connection is resumed its thread may send the answer and free r at once,
+ * so r is not touched after the unlock. */
 static void resume_cb(void *ctx)
 {
     struct req *r = ctx;
+    struct MHD_Connection *conn = r->conn;
+    bool wake;
+
     pthread_mutex_lock(&r->mu);
     r->answered = true;
-    if (r->suspended) {
-        r->suspended = false;
-        MHD_resume_connection(r->conn);
-    }
+    wake = r->suspended;
+    r->suspended = false;
     pthread_mutex_unlock(&r->mu);
+    if (wake)
+        MHD_resume_connection(conn);
 }
 
 static enum MHD_Result run_api(struct req *r, const char *method)
 {
     char *q = strchr(r->raw_uri, '?');
     enum api_result res;
+
+    /* Keep-alive clients go on sending after the listener closed; they
+     * get a retryable answer and nothing new is suspended, so the daemon
+     * can stop once the requests in flight are answered. */
+    if (atomic_load(&r->h->stopping))
+        return send_error(r, 503, "ServiceUnavailableException",
+                          "the server is shutting down; retry", 1);
 
     if (q != NULL)
         *q++ = '\0';
@@ -187,10 +264,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
     struct srv_http *h = cls;
     struct req *r = *req_cls;
 
-    (void)url;
     (void)version;
-    if (r == NULL)
-        return MHD_NO; /* out of memory in uri_log_cb */
+    if (r == NULL) {
+        r = *req_cls = req_new(h, conn, url);
+        if (r == NULL)
+            return MHD_NO; /* out of memory: drop the connection */
+    }
     if (r->state == REQ_NEW) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -309,6 +388,7 @@ struct srv_http *srv_http_start(const struct cfg *c, struct api *api,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
+        MHD_OPTION_NOTIFY_CONNECTION, conn_notify_cb, h,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
         MHD_OPTION_END);
     if (h->d == NULL) {
@@ -324,13 +404,13 @@ struct srv_http *srv_http_start(const struct cfg *c, struct api *api,
 void srv_http_stop(struct srv_http *h, int grace_ms)
 {
     int64_t deadline = sl_mono_ms() + grace_ms;
-    MHD_socket fd;
 
     if (h == NULL)
         return;
-    fd = MHD_quiesce_daemon(h->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    /* No MHD_quiesce_daemon: with a thread pool on epoll it can abort when
+     * a worker has the listen socket out of its set. New requests are
+     * answered 503 with Connection: close instead (see run_api). */
+    atomic_store(&h->stopping, true);
     while (atomic_load(&h->in_flight) > 0 && sl_mono_ms() < deadline)
         usleep(10000);
     if (atomic_load(&h->in_flight) > 0)

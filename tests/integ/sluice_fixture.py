@@ -428,13 +428,19 @@ class Client:
         return self.request('POST', with_query(path, **params), body, content_type, retry=retry)
 
 
-def raw_http(port, method, path, body=b'', headers=None, timeout=None, chunk=65536):
+def raw_http(port, method, path, body=b'', headers=None, timeout=None, chunk=65536,
+             chunked=False):
     """Sends one request on a fresh socket, tolerating the server answering
-    (and closing) before the whole body is sent. Returns (status, body) or
-    (None, b'') when nothing readable came back."""
+    (and closing) before the whole body is sent. chunked: send the body with
+    Transfer-Encoding: chunked (pieces of `chunk` bytes) instead of a
+    Content-Length. Returns (status, body) or (None, b'') when nothing
+    readable came back."""
     timeout = timeout or 30 * TIME_FACTOR
-    hdrs = {'Host': '127.0.0.1:%d' % port, 'Content-Length': str(len(body)),
-            'Connection': 'close'}
+    hdrs = {'Host': '127.0.0.1:%d' % port, 'Connection': 'close'}
+    if chunked:
+        hdrs['Transfer-Encoding'] = 'chunked'
+    else:
+        hdrs['Content-Length'] = str(len(body))
     hdrs.update(headers or {})
     head = '%s %s HTTP/1.1\r\n' % (method, path)
     head += ''.join('%s: %s\r\n' % kv for kv in hdrs.items()) + '\r\n'
@@ -443,7 +449,12 @@ def raw_http(port, method, path, body=b'', headers=None, timeout=None, chunk=655
         try:
             s.sendall(head.encode('latin-1'))
             for i in range(0, len(body), chunk):
-                s.sendall(body[i:i + chunk])
+                piece = body[i:i + chunk]
+                if chunked:
+                    piece = b'%x\r\n' % len(piece) + piece + b'\r\n'
+                s.sendall(piece)
+            if chunked:
+                s.sendall(b'0\r\n\r\n')
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             pass
         data = b''

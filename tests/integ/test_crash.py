@@ -16,6 +16,7 @@ import threading
 import time
 import unittest
 
+sys.dont_write_bytecode = True    # leave no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_fixture import (TIME_FACTOR, SluiceServer, events_path, main, now_ms,  # noqa: E402
                             read_events, scaled, stream_path)
@@ -59,7 +60,8 @@ class TestCrash(unittest.TestCase):
     def tearDown(self):
         self.srv.cleanup()
 
-    def run_clients(self, ledger, rnd_seed, rnd_round):
+    def run_clients(self, ledger, rnd_seed, rnd_round, threads=THREADS,
+                    sizes=(1, 1, 2, 5, 10, 20)):
         stop = threading.Event()
         counts = collections.Counter()
 
@@ -70,7 +72,7 @@ class TestCrash(unittest.TestCase):
             try:
                 while not stop.is_set():
                     stream = rnd.choice(STREAMS)
-                    size = rnd.choice([1, 1, 2, 5, 10, 20])
+                    size = rnd.choice(sizes)
                     t = now_ms()
                     evs = [{'timestamp': t - rnd.randrange(0, 60000),
                             'message': 'r%d-t%d-n%d-i%d %s' % (rnd_round, tid, n, i,
@@ -99,11 +101,29 @@ class TestCrash(unittest.TestCase):
             finally:
                 c.close()
 
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True)
-                   for i in range(THREADS)]
-        for t in threads:
+        def compactor():
+            # Compaction runs alongside ingest, so kills land in it too.
+            c = self.srv.client()
+            try:
+                while not stop.is_set():
+                    try:
+                        r = c.request('POST', '/api/v1/admin/compact', b'', 'application/json',
+                                      retry=False)
+                    except Exception:        # noqa: BLE001 - killed mid-compaction
+                        return
+                    if r.status != 200 and r.status != 503:   # 503: shutting down
+                        ledger.errors.append('compact -> %r' % r)
+                    counts['compactions'] += 1
+                    time.sleep(0.02)
+            finally:
+                c.close()
+
+        workers = [threading.Thread(target=worker, args=(i,), daemon=True)
+                   for i in range(threads)]
+        workers.append(threading.Thread(target=compactor, daemon=True))
+        for t in workers:
             t.start()
-        return stop, threads, counts
+        return stop, workers, counts
 
     def verify(self, ledger, label):
         c = self.srv.client()
@@ -175,6 +195,30 @@ class TestCrash(unittest.TestCase):
         self.assertEqual(unanswered[:5], [], 'requests went unanswered while the server was up')
         self.srv.restart()
         self.verify(ledger, 'after clean restart')
+        self.srv.stop(check=True)
+
+    def test_sigterm_while_ingesting(self):
+        """SIGTERM under load: requests in flight are finished (answered) or
+        refused, the exit code is 0, and every acknowledged event is there."""
+        ledger = Ledger()
+        for rnd_round in range(scaled(5, 1)):
+            # many 1-event requests from 8 clients: many suspended at once
+            stop, threads, counts = self.run_clients(ledger, SEED + 50 + rnd_round, rnd_round,
+                                                     threads=8, sizes=(1,))
+            deadline = time.monotonic() + 30 * TIME_FACTOR
+            want = self.rnd.randrange(20, 300)
+            while counts['acked'] < want and time.monotonic() < deadline:
+                time.sleep(0.005)
+            self.assertGreater(counts['acked'], 0, 'no request answered')
+            rc = self.srv.stop(check=True)          # SIGTERM while the clients keep going
+            self.assertEqual(rc, 0)
+            stop.set()
+            for t in threads:
+                t.join(30 * TIME_FACTOR)
+            self.assertFalse(any(t.is_alive() for t in threads), 'clients hung after SIGTERM')
+            self.assertEqual(ledger.errors[:5], [])
+            self.srv.start()
+            self.verify(ledger, 'after SIGTERM %d' % (rnd_round + 1))
         self.srv.stop(check=True)
 
 
