@@ -33,8 +33,11 @@ struct srv_http {
     struct api *api;
     size_t max_body;
     int listen_fd;
-    atomic_int in_flight;        /* requests seen and not yet completed */
+    atomic_int in_flight;        /* requests past their body, not yet done:
+                                    what shutdown waits for */
     atomic_bool stopping;        /* shutting down: start no new work */
+    pthread_mutex_t live_mu;     /* guards live */
+    struct req *live;            /* requests in flight, for shutdown reports */
 };
 
 enum req_state { REQ_NEW, REQ_BODY, REQ_PENDING, REQ_READY };
@@ -50,8 +53,10 @@ struct req {
     enum req_state state;
     pthread_mutex_t mu;          /* guards suspended/resumed */
     bool suspended, answered;
+    bool counted;                /* included in in_flight */
     struct api_req areq;
     struct api_resp resp;
+    struct req *live_prev, *live_next;  /* srv_http.live list */
 };
 
 /* Per connection: the raw URI of its current request. MHD calls the URI
@@ -128,15 +133,29 @@ static struct req *req_new(struct srv_http *h, struct MHD_Connection *conn,
     arena_init(&r->arena, 16 * 1024, 0);
     buf_init(&r->body, h->max_body);
     pthread_mutex_init(&r->mu, NULL);
-    atomic_fetch_add(&h->in_flight, 1);
+    pthread_mutex_lock(&h->live_mu);
+    r->live_next = h->live;
+    if (h->live != NULL)
+        h->live->live_prev = r;
+    h->live = r;
+    pthread_mutex_unlock(&h->live_mu);
     return r;
 }
 
 static void req_free(struct req *r)
 {
+    pthread_mutex_lock(&r->h->live_mu);
+    if (r->live_prev != NULL)
+        r->live_prev->live_next = r->live_next;
+    else
+        r->h->live = r->live_next;
+    if (r->live_next != NULL)
+        r->live_next->live_prev = r->live_prev;
+    pthread_mutex_unlock(&r->h->live_mu);
     if (r->admitted)
         api_inflight_release(r->h->api, r->admitted);
-    atomic_fetch_sub(&r->h->in_flight, 1);
+    if (r->counted)
+        atomic_fetch_sub(&r->h->in_flight, 1);
     sl_free(r->raw_uri);
     arena_fini(&r->arena);
     buf_fini(&r->body);
@@ -220,9 +239,13 @@ static enum MHD_Result run_api(struct req *r, const char *method)
     char *q = strchr(r->raw_uri, '?');
     enum api_result res;
 
-    /* Keep-alive clients go on sending after the listener closed; they
-     * get a retryable answer and nothing new is suspended, so the daemon
-     * can stop once the requests in flight are answered. */
+    /* Count first, then look at the flag: shutdown sets the flag, then
+     * waits for the count, so every request either is waited for or sees
+     * the flag and gets a retryable answer (nothing new is suspended, and
+     * MHD must not stop with a suspended connection). Requests still
+     * receiving a body are not waited for: they hold no acknowledged data. */
+    r->counted = true;
+    atomic_fetch_add(&r->h->in_flight, 1);
     if (atomic_load(&r->h->stopping))
         return send_error(r, 503, "ServiceUnavailableException",
                           "the server is shutting down; retry", 1);
@@ -373,6 +396,7 @@ struct srv_http *srv_http_start(const struct cfg *c, struct api *api,
     }
     h->api = api;
     h->max_body = c->max_body;
+    pthread_mutex_init(&h->live_mu, NULL);
     h->listen_fd = open_listener(c, err);
     if (h->listen_fd < 0) {
         sl_free(h);
@@ -401,9 +425,23 @@ struct srv_http *srv_http_start(const struct cfg *c, struct api *api,
     return h;
 }
 
+/* Logs every request still in flight (shutdown diagnostics). */
+static void report_live(struct srv_http *h)
+{
+    static const char *const states[] = {"new", "body", "pending", "ready"};
+    pthread_mutex_lock(&h->live_mu);
+    for (struct req *r = h->live; r != NULL; r = r->live_next)
+        if (r->counted)
+            sl_warn("in flight: %s state=%s suspended=%d answered=%d body=%zu",
+                r->raw_uri, states[r->state], r->suspended, r->answered,
+                r->body.len);
+    pthread_mutex_unlock(&h->live_mu);
+}
+
 void srv_http_stop(struct srv_http *h, int grace_ms)
 {
-    int64_t deadline = sl_mono_ms() + grace_ms;
+    int64_t start = sl_mono_ms(), deadline = start + grace_ms;
+    bool reported = false;
 
     if (h == NULL)
         return;
@@ -411,11 +449,19 @@ void srv_http_stop(struct srv_http *h, int grace_ms)
      * a worker has the listen socket out of its set. New requests are
      * answered 503 with Connection: close instead (see run_api). */
     atomic_store(&h->stopping, true);
-    while (atomic_load(&h->in_flight) > 0 && sl_mono_ms() < deadline)
+    while (atomic_load(&h->in_flight) > 0 && sl_mono_ms() < deadline) {
         usleep(10000);
-    if (atomic_load(&h->in_flight) > 0)
+        if (!reported && sl_mono_ms() - start > 2000) {
+            report_live(h);  /* say what we are waiting for */
+            reported = true;
+        }
+    }
+    if (atomic_load(&h->in_flight) > 0) {
         sl_warn("stopping with %d requests still in flight",
                 atomic_load(&h->in_flight));
+        report_live(h);
+    }
     MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->live_mu);
     sl_free(h);
 }
