@@ -72,7 +72,7 @@ TEST(many_equal_timestamps_keep_order)
 {
     enum { N = 5000 };
     static struct seg_event e[N];
-    static char msgs[N][16];
+    static char msgs[N][24];
     for (int i = 0; i < N; i++) {
         snprintf(msgs[i], sizeof(msgs[i]), "event %d", i);
         e[i] = (struct seg_event){.ts = 42, .ingest = 43 + i / 100,
