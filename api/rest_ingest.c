@@ -20,7 +20,8 @@
 
 struct rejection {
     size_t index;
-    const char *reason;
+    const char *reason;    /* tooOld, tooNew, tooLarge, invalid */
+    const char *detail;    /* what is wrong with an invalid event, or NULL */
 };
 
 /* Lives in the request arena until the writer answers. */
@@ -75,6 +76,8 @@ static json_t *result_json(const struct ingest_ctx *c)
         json_t *e = json_object();
         json_object_set_new(e, "index", json_integer((json_int_t)c->rej[i].index));
         json_object_set_new(e, "reason", json_string(c->rej[i].reason));
+        if (c->rej[i].detail != NULL)
+            json_object_set_new(e, "detail", json_string(c->rej[i].detail));
         json_array_append_new(arr, e);
     }
     json_object_set_new(o, "rejected", arr);
@@ -177,9 +180,11 @@ enum api_result rest_events_post(struct route *r)
     newest = now + cfg->max_ahead_ms;
     for (size_t i = 0; i < batch.n; i++) {
         const struct ingest_event *e = &batch.ev[i];
-        const char *why = NULL;
-        if (e->invalid)
+        const char *why = NULL, *detail = NULL;
+        if (e->invalid) {
             why = "invalid";
+            detail = e->invalid_why;
+        }
         else if (e->len > cfg->max_event_bytes)
             why = "tooLarge";
         else if (e->ts < oldest)
@@ -187,7 +192,7 @@ enum api_result rest_events_post(struct route *r)
         else if (e->ts > newest)
             why = "tooNew";
         if (why != NULL) {
-            c->rej[c->n_rej++] = (struct rejection){i, why};
+            c->rej[c->n_rej++] = (struct rejection){i, why, detail};
             continue;
         }
         ev[n_ev++] = (struct seg_event){.ts = e->ts, .ingest = now,

@@ -758,8 +758,15 @@ class TestIngest(ApiCase):
                {'timestamp': t, 'message': None}]
         body = self.put(g, s, evs)
         self.assertEqual(body['accepted'], 2, body)
-        self.assertEqual(sorted(body['rejected'], key=lambda x: x['index']),
-                         [{'index': i, 'reason': 'invalid'} for i in (1, 2, 3, 4, 5, 7)])
+        rej = sorted(body['rejected'], key=lambda x: x['index'])
+        self.assertEqual([(x['index'], x['reason']) for x in rej],
+                         [(i, 'invalid') for i in (1, 2, 3, 4, 5, 7)])
+        # each invalid event says what is wrong with it
+        details = {x['index']: x.get('detail', '') for x in rej}
+        self.assertIn('message', details[1])
+        self.assertIn('timestamp', details[2])
+        self.assertIn('timestamp', details[3])
+        self.assertIn('empty', details[4])
         self.assertEqual(self.msgs(g, s), ['ok-0', 'ok-6'])
 
     def test_time_window_rejections_in_client_order(self):
