@@ -52,7 +52,7 @@ static int serve(int argc, char **argv)
     so = (struct store_opts){.dir = c.data_dir, .sync = c.sync,
                              .read_conns = c.threads * 2 + 2,
                              .compact_interval_ms = c.compact_interval_ms,
-                             .compact_level = 0};
+                             .compact_level = 4};
     store = store_open(&so, &err);
     if (store == NULL) {
         sl_error("%s", err.msg);

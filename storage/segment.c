@@ -45,6 +45,7 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
 {
     size_t cols_max, payload_len = 0, msg_bytes = 0, hdr_len = 0, bound;
     unsigned char *payload, *p, hdr[SEG_HEADER_MAX];
+    bool seq_column = false;
     int clen;
     enum sl_status st;
 
@@ -52,6 +53,10 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
         return sl_fail(err, SL_INTERNAL, "segment must hold 1..2^32 events");
     for (size_t i = 0; i < n; i++)
         msg_bytes += ev[i].len;
+    /* Seqs base, base+1, ... need no column: the catalogue's min_seq is
+     * the base (a lone fresh segment being recompressed, for one). */
+    for (size_t i = 1; with_seqs && !seq_column && i < n; i++)
+        seq_column = ev[i].seq != ev[0].seq + (int64_t)i;
     if (msg_bytes > (size_t)LZ4_MAX_INPUT_SIZE / 2)
         return sl_fail(err, SL_TOO_LARGE, "segment of %zu bytes is too large",
                        msg_bytes);
@@ -65,7 +70,7 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
         p += varint_put(p, (uint64_t)(ev[i].ts - ev[i - 1].ts));
     for (size_t i = 0; i < n; i++)
         p += varint_put(p, zigzag_enc(ev[i].ingest - (i ? ev[i - 1].ingest : ev[0].ts)));
-    if (with_seqs) {
+    if (seq_column) {
         p += varint_put(p, (uint64_t)ev[0].seq);
         for (size_t i = 1; i < n; i++)
             p += varint_put(p, zigzag_enc(ev[i].seq - ev[i - 1].seq));
@@ -79,7 +84,7 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
     payload_len = (size_t)(p - payload);
 
     hdr[hdr_len++] = SEG_FORMAT_V1;
-    hdr[hdr_len++] = with_seqs ? 1 : 0;
+    hdr[hdr_len++] = seq_column ? 1 : 0;
     hdr_len += varint_put(hdr + hdr_len, payload_len);
     hdr_len += varint_put(hdr + hdr_len, n);
     bound = (size_t)LZ4_compressBound((int)payload_len);

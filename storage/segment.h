@@ -37,8 +37,9 @@ struct seg_meta {
 };
 
 /* Encodes ev[0..n), which must be sorted by (ts, seq). With with_seqs the
- * seqs are stored (compacted segments); without, seq = base + index and
- * meta's seqs are left 0 for the writer to fill. level 0 = LZ4 fast,
+ * seqs are kept (compacted segments: a column, unless they run base,
+ * base+1, ... when meta's min_seq is all a reader needs); without, seq =
+ * base + index and meta's seqs are left 0 for the writer to fill. level 0 = LZ4 fast,
  * 1..12 = LZ4HC. Appends the blob to out. */
 enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
                           int level, struct buf *out, struct seg_meta *meta,

@@ -17,11 +17,14 @@
 
 static char dir[256];
 
+static int compact_level;
+
 static struct store *open_store(void)
 {
     struct sl_err err = {0};
     struct store_opts o = {.dir = dir, .sync = DB_SYNC_NORMAL, .read_conns = 4,
-                           .compact_interval_ms = 0};
+                           .compact_interval_ms = 0,
+                           .compact_level = compact_level};
     struct store *s = store_open(&o, &err);
     if (s == NULL)
         fprintf(stderr, "store_open: %s\n", err.msg);
@@ -306,6 +309,38 @@ TEST(ingest_merge_read_compact)
             maxseq = c.seq[i];
     CHECK(c2.seq[0] > maxseq);
     store_close(s);
+    fresh_dir();
+}
+
+TEST(cold_segments_are_recompressed_once)
+{
+    static struct batch bs[1];
+    static struct collected c;
+    struct sl_err err = {0};
+    struct compact_stats cs;
+    int64_t gid, sid, ts[64];
+    fresh_dir();
+    compact_level = 4;
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    REQUIRE_OK(store_ensure_stream(s, "g", "s", &gid, &sid, &err));
+    for (int i = 0; i < 64; i++)
+        ts[i] = 1000 + i;
+    make_batch(&bs[0], sid, gid, ts, 64, 7);
+    ingest_all(s, bs, 1);
+    CHECK_OK(store_compact_now(s, &cs, &err));
+    CHECK_EQ_INT(cs.merges, 1);          /* the lone fresh segment */
+    CHECK_EQ_INT(cs.segments_in, 1);
+    CHECK_EQ_INT(cs.segments_out, 1);
+    CHECK(cs.bytes_out <= cs.bytes_in);
+    CHECK_OK(store_compact_now(s, &cs, &err));
+    CHECK_EQ_INT(cs.merges, 0);          /* and only once */
+    struct rd_scan sc = {.stream_id = sid, .start = 0, .end = INT64_MAX};
+    scan(s, &sc, &c);
+    CHECK_EQ_INT(c.n, 64);
+    CHECK_EQ_STR(c.msg[63], "m7-63");
+    store_close(s);
+    compact_level = 0;
     fresh_dir();
 }
 
