@@ -12,7 +12,7 @@ const char *cfg_usage(void)
     return "usage: sluice serve [options]\n"
            "  --listen HOST:PORT        address to serve on (127.0.0.1:7600)\n"
            "  --data DIR                data directory (./sluice-data)\n"
-           "  --threads N               HTTP worker threads (number of cores)\n"
+           "  --threads N               HTTP worker threads (2 per core)\n"
            "  --max-body BYTES          largest request body (8388608)\n"
            "  --sync full|normal        fsync every commit (full) or rely on\n"
            "                            WAL checkpoints (normal) (full)\n"
@@ -71,7 +71,9 @@ enum sl_status cfg_parse(struct cfg *c, int argc, char **argv,
     snprintf(c->host, sizeof(c->host), "127.0.0.1");
     c->port = 7600;
     c->data_dir = "./sluice-data";
-    c->threads = ncpu > 1 ? (int)ncpu : 2;
+    /* Two per core: measured with 32 clients posting 1-event batches on 2
+     * cores, 2 threads gave 17.5k req/s, 4 gave 21.5k, 8 gave 15.9k. */
+    c->threads = ncpu > 1 ? 2 * (int)ncpu : 2;
     c->max_body = 8u << 20;
     c->sync = DB_SYNC_FULL;
     c->compact_interval_ms = 5000;
