@@ -95,14 +95,6 @@ static void ingest_done(struct wr_job *job, void *ctx)
     c->req->resume(c->req->resume_ctx);
 }
 
-static int cmp_ts_then_index(const void *a, const void *b)
-{
-    const struct seg_event *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* Finds the group and stream, creating them when asked to. */
 static enum sl_status resolve(struct route *r, bool create, int64_t *group_id,
                               int64_t *stream_id, int *retention,
@@ -204,7 +196,7 @@ enum api_result rest_events_post(struct route *r)
         reply_json(r->resp, 200, result_json(c));
         return API_DONE;
     }
-    qsort(ev, n_ev, sizeof(*ev), cmp_ts_then_index);
+    qsort(ev, n_ev, sizeof(*ev), seg_event_cmp);
     buf_init(&c->blobs, SIZE_MAX / 2);
     if (wr_encode_pieces(ev, n_ev, &c->blobs, pieces, &n_pieces, &err) != SL_OK) {
         buf_fini(&c->blobs);

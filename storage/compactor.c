@@ -7,6 +7,7 @@
 #include "common/buf.h"
 #include "storage/db.h"
 #include "storage/segment.h"
+#include "storage/segstore.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,17 +66,10 @@ static size_t run_end(const struct seg_row *r, size_t n, size_t i)
     return j;
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-    const struct seg_event *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 static enum sl_status apply_swap(sqlite3 *db, void *arg, struct sl_err *err)
 {
     struct swap *sw = arg;
+    struct segstore_stmts ss = {0};
     sqlite3_stmt *q = NULL;
     bool row;
     int64_t live = 0, bytes_old = 0, bytes_new = 0;
@@ -99,54 +93,15 @@ static enum sl_status apply_swap(sqlite3 *db, void *arg, struct sl_err *err)
     if (st != SL_OK || live != (int64_t)sw->n_old)
         return st; /* something changed underneath: leave it for next pass */
 
-    st = db_prepare(db, "DELETE FROM segments WHERE id = ?1;", &q, err);
-    for (size_t i = 0; st == SL_OK && i < sw->n_old; i++) {
-        sqlite3_reset(q);
-        sqlite3_bind_int64(q, 1, sw->old[i].id);
-        st = db_step_done(q, err);
-    }
-    sqlite3_finalize(q);
-    if (st == SL_OK)
-        st = db_prepare(db, "DELETE FROM segment_data WHERE id = ?1", &q, err);
-    for (size_t i = 0; st == SL_OK && i < sw->n_old; i++) {
-        sqlite3_reset(q);
-        sqlite3_bind_int64(q, 1, sw->old[i].id);
-        st = db_step_done(q, err);
-    }
-    sqlite3_finalize(q);
-    q = NULL;
+    for (size_t i = 0; st == SL_OK && i < sw->n_old; i++)
+        st = segstore_delete(db, &ss, sw->old[i].id, err);
     for (size_t i = 0; st == SL_OK && i < sw->n_new; i++) {
-        const struct seg_meta *m = &sw->metas[i];
-        st = db_prepare(db,
-            "INSERT INTO segments(stream_id, group_id, min_ts, max_ts,"
-            " min_seq, max_seq, count, raw_bytes, stored_bytes, compacted)"
-            " VALUES(?,?,?,?,?,?,?,?,?,1)", &q, err);
-        if (st != SL_OK)
-            break;
-        sqlite3_bind_int64(q, 1, sw->stream_id);
-        sqlite3_bind_int64(q, 2, sw->group_id);
-        sqlite3_bind_int64(q, 3, m->min_ts);
-        sqlite3_bind_int64(q, 4, m->max_ts);
-        sqlite3_bind_int64(q, 5, m->min_seq);
-        sqlite3_bind_int64(q, 6, m->max_seq);
-        sqlite3_bind_int64(q, 7, m->count);
-        sqlite3_bind_int64(q, 8, (int64_t)m->raw_bytes);
-        sqlite3_bind_int64(q, 9, (int64_t)m->stored_bytes);
-        st = db_step_done(q, err);
-        sqlite3_finalize(q);
-        if (st != SL_OK)
-            break;
-        st = db_prepare(db, "INSERT INTO segment_data(id, bytes) VALUES(?, ?)",
-                        &q, err);
-        if (st != SL_OK)
-            break;
-        sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(db));
-        sqlite3_bind_blob(q, 2, sw->blobs + sw->offs[i], (int)m->stored_bytes,
-                          SQLITE_STATIC);
-        st = db_step_done(q, err);
-        sqlite3_finalize(q);
-        bytes_new += (int64_t)m->stored_bytes;
+        int64_t id;
+        st = segstore_put(db, &ss, sw->stream_id, sw->group_id, &sw->metas[i],
+                          sw->blobs + sw->offs[i], true, &id, err);
+        bytes_new += (int64_t)sw->metas[i].stored_bytes;
     }
+    segstore_stmts_fini(&ss);
     if (st != SL_OK)
         return st;
     st = db_prepare(db, "UPDATE streams SET stored_bytes = stored_bytes + ?2,"
@@ -179,33 +134,21 @@ static enum sl_status load_events(sqlite3 *rdb, const struct seg_row *rows,
                                   struct seg_event **out, size_t *n_out,
                                   struct sl_err *err)
 {
-    sqlite3_stmt *q;
+    struct segstore_stmts ss = {0};
     struct seg_view *views;
     size_t total = 0, k = 0;
-    bool row;
-    enum sl_status st;
+    enum sl_status st = SL_OK;
 
     views = arena_alloc(a, n * sizeof(*views));
     if (views == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory compacting");
-    st = db_prepare(rdb, "SELECT bytes FROM segment_data WHERE id = ?1", &q, err);
-    if (st != SL_OK)
-        return st;
     for (size_t i = 0; i < n && st == SL_OK; i++) {
-        sqlite3_reset(q);
-        sqlite3_bind_int64(q, 1, rows[i].id);
-        st = db_step_row(q, &row, err);
-        if (st == SL_OK && !row)
-            st = sl_fail(err, SL_NOT_FOUND, "segment %lld vanished",
-                         (long long)rows[i].id);
-        if (st == SL_OK)
-            st = seg_decode(sqlite3_column_blob(q, 0),
-                            (size_t)sqlite3_column_bytes(q, 0), rows[i].min_seq,
-                            a, &views[i], err);
+        st = segstore_load(rdb, &ss, rows[i].id, rows[i].min_seq, a, &views[i],
+                           err);
         if (st == SL_OK)
             total += views[i].count;
     }
-    sqlite3_finalize(q);
+    segstore_stmts_fini(&ss);
     if (st != SL_OK)
         return st;
     *out = arena_alloc(a, total * sizeof(**out));
@@ -222,7 +165,7 @@ static enum sl_status load_events(sqlite3 *rdb, const struct seg_row *rows,
             };
         }
     }
-    qsort(*out, total, sizeof(**out), cmp_key);
+    qsort(*out, total, sizeof(**out), seg_event_cmp);
     *n_out = total;
     return SL_OK;
 }

@@ -5,6 +5,7 @@
 #include "common/arena.h"
 #include "storage/db.h"
 #include "storage/segment.h"
+#include "storage/segstore.h"
 
 #include <string.h>
 
@@ -123,33 +124,23 @@ static int64_t start_index(const struct rd_scan *s, const struct seg_view *v)
     return s->desc ? lo - 1 : lo;
 }
 
-static enum sl_status open_segment(struct scan_state *st, sqlite3_stmt *blobq,
+static enum sl_status open_segment(struct scan_state *st,
+                                   struct segstore_stmts *ss, sqlite3 *db,
                                    int64_t id, int64_t min_seq,
                                    struct sl_err *err)
 {
     struct cursor *c;
-    bool row;
     enum sl_status rc;
 
-    sqlite3_reset(blobq);
-    sqlite3_bind_int64(blobq, 1, id);
-    rc = db_step_row(blobq, &row, err);
-    if (rc != SL_OK)
-        return rc;
-    if (!row)
-        return sl_fail(err, SL_CORRUPT, "segment %lld has no data (reader.c:%d)",
-                       (long long)id, __LINE__);
     c = sl_alloc(sizeof(*c));
     if (c == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory reading a segment");
     arena_init(&c->a, 64 * 1024, 0);
-    rc = seg_decode(sqlite3_column_blob(blobq, 0),
-                    (size_t)sqlite3_column_bytes(blobq, 0), min_seq, &c->a,
-                    &c->v, err);
-    sqlite3_reset(blobq);
+    rc = segstore_load(db, ss, id, min_seq, &c->a, &c->v, err);
     if (rc != SL_OK) {
         cursor_free(c);
-        return rc;
+        /* inside one read transaction an indexed segment has its blob */
+        return rc == SL_NOT_FOUND ? SL_CORRUPT : rc;
     }
     c->i = start_index(st->s, &c->v);
     if (c->i < 0 || c->i >= (int64_t)c->v.count) {
@@ -172,8 +163,8 @@ static enum sl_status open_segment(struct scan_state *st, sqlite3_stmt *blobq,
 }
 
 static enum sl_status merge(struct scan_state *st, sqlite3_stmt *segq,
-                            sqlite3_stmt *blobq, rd_visit_fn visit, void *ctx,
-                            struct sl_err *err)
+                            struct segstore_stmts *ss, rd_visit_fn visit,
+                            void *ctx, struct sl_err *err)
 {
     const struct rd_scan *s = st->s;
     bool have_next, row;
@@ -196,7 +187,8 @@ static enum sl_status merge(struct scan_state *st, sqlite3_stmt *segq,
                 if (s->desc && next_min_ts + SEG_MAX_SPAN_MS < tts)
                     break;
             }
-            rc = open_segment(st, blobq, next_id, next_min_seq, err);
+            rc = open_segment(st, ss, sqlite3_db_handle(segq), next_id,
+                              next_min_seq, err);
             if (rc != SL_OK)
                 return rc;
             rc = db_step_row(segq, &row, err);
@@ -242,7 +234,8 @@ enum sl_status rd_stream_scan(sqlite3 *db, const struct rd_scan *s,
         " WHERE stream_id = ?1 AND min_ts >= ?2 - ?4 AND min_ts <= ?3"
         " AND max_ts >= ?2 ORDER BY min_ts DESC, id DESC";
     struct scan_state st = {.s = s};
-    sqlite3_stmt *segq = NULL, *blobq = NULL;
+    sqlite3_stmt *segq = NULL;
+    struct segstore_stmts ss = {0};
     int64_t lo = s->start, hi = s->end - 1;
     enum sl_status rc;
 
@@ -260,21 +253,17 @@ enum sl_status rd_stream_scan(sqlite3 *db, const struct rd_scan *s,
     rc = db_prepare(db, s->desc ? sql_desc : sql_asc, &segq, err);
     if (rc != SL_OK)
         goto out;
-    rc = db_prepare(db, "SELECT bytes FROM segment_data WHERE id = ?1", &blobq,
-                    err);
-    if (rc != SL_OK)
-        goto out;
     sqlite3_bind_int64(segq, 1, s->stream_id);
     sqlite3_bind_int64(segq, 2, lo);
     sqlite3_bind_int64(segq, 3, hi);
     sqlite3_bind_int64(segq, 4, SEG_MAX_SPAN_MS);
-    rc = merge(&st, segq, blobq, visit, ctx, err);
+    rc = merge(&st, segq, &ss, visit, ctx, err);
 out:
     for (size_t i = 0; i < st.n; i++)
         cursor_free(st.heap[i]);
     sl_free(st.heap);
     sqlite3_finalize(segq);
-    sqlite3_finalize(blobq);
+    segstore_stmts_fini(&ss);
     if (db_exec(db, "COMMIT", NULL) != SL_OK && rc == SL_OK)
         rc = db_fail(db, "ending a read", err);
     return rc;

@@ -36,6 +36,14 @@
  * commit, in sorted order, and base lives in the catalogue row.
  */
 
+int seg_event_cmp(const void *a, const void *b)
+{
+    const struct seg_event *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 #define SEG_HEADER_MAX (2 + 2 * VARINT_MAX_LEN)
 #define SEG_EVENT_OVERHEAD 26
 

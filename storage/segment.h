@@ -64,6 +64,11 @@ enum sl_status seg_decode(const void *blob, size_t n, int64_t base_seq,
                           struct arena *a, struct seg_view *v,
                           struct sl_err *err) SL_MUST_CHECK;
 
+/* qsort comparator of struct seg_event by (ts, seq): the one order of
+ * events everywhere (request threads put the arrival index in seq to make
+ * the sort stable). */
+int seg_event_cmp(const void *a, const void *b);
+
 /* True when (ts_a, seq_a) sorts before (ts_b, seq_b). */
 static inline bool seg_key_less(int64_t ts_a, int64_t seq_a, int64_t ts_b,
                                 int64_t seq_b)

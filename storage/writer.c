@@ -4,6 +4,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "storage/db.h"
+#include "storage/segstore.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,14 +25,10 @@ struct wr {
     bool stopping;
     int64_t next_seq;             /* writer thread only */
     atomic_ullong commits, jobs_done, merged;  /* for wr_get_stats */
-    sqlite3_stmt *ins_seg, *ins_data, *upd_stream, *upd_group, *upd_seq;
+    struct segstore_stmts ss;     /* segment inserts */
+    sqlite3_stmt *upd_stream, *upd_group, *upd_seq;
 };
 
-static const char SQL_INS_SEG[] =
-    "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
-    " max_seq, count, raw_bytes, stored_bytes) VALUES(?,?,?,?,?,?,?,?,?)";
-static const char SQL_INS_DATA[] =
-    "INSERT INTO segment_data(id, bytes) VALUES(?, ?)";
 static const char SQL_UPD_STREAM[] =
     "UPDATE streams SET"
     " first_event_ms = min(coalesce(first_event_ms, ?2), ?2),"
@@ -73,38 +70,21 @@ enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n,
 
 /* ---- commit (writer thread) ----------------------------------------- */
 
+/* Stores one fresh segment; its seqs start at next_seq. */
 static enum sl_status insert_segment(struct wr *w, int64_t stream_id,
                                      int64_t group_id, struct seg_meta *m,
                                      const void *blob, struct sl_err *err)
 {
-    sqlite3_stmt *q = w->ins_seg;
+    int64_t id;
     enum sl_status st;
 
     m->min_seq = w->next_seq;
     m->max_seq = w->next_seq + m->count - 1;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, stream_id);
-    sqlite3_bind_int64(q, 2, group_id);
-    sqlite3_bind_int64(q, 3, m->min_ts);
-    sqlite3_bind_int64(q, 4, m->max_ts);
-    sqlite3_bind_int64(q, 5, m->min_seq);
-    sqlite3_bind_int64(q, 6, m->max_seq);
-    sqlite3_bind_int64(q, 7, m->count);
-    sqlite3_bind_int64(q, 8, (int64_t)m->raw_bytes);
-    sqlite3_bind_int64(q, 9, (int64_t)m->stored_bytes);
-    st = db_step_done(q, err);
-    if (st != SL_OK)
-        return st;
-    q = w->ins_data;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(w->db));
-    sqlite3_bind_blob(q, 2, blob, (int)m->stored_bytes, SQLITE_STATIC);
-    st = db_step_done(q, err);
-    sqlite3_bind_null(q, 2);
-    if (st != SL_OK)
-        return st;
-    w->next_seq += m->count;
-    return SL_OK;
+    st = segstore_put(w->db, &w->ss, stream_id, group_id, m, blob, false, &id,
+                      err);
+    if (st == SL_OK)
+        w->next_seq += m->count;
+    return st;
 }
 
 /* Adds the effect of stored segments to the stream and group rows. */
@@ -155,15 +135,6 @@ static enum sl_status store_pieces(struct wr *w, const struct wr_job *j,
                    (int64_t)j->n_pieces, err);
 }
 
-static int cmp_event_ts(const void *a, const void *b)
-{
-    const struct seg_event *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    /* seq holds the arrival index while merging: keeps the sort stable */
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* Merges the events of group[0..n) (one stream) and stores them as fresh
  * segments encoded here. */
 static enum sl_status store_merged(struct wr *w, struct wr_job **group,
@@ -194,7 +165,7 @@ static enum sl_status store_merged(struct wr *w, struct wr_job **group,
         if (group[i]->ingest_ms > ingest)
             ingest = group[i]->ingest_ms;
     }
-    qsort(ev, total, sizeof(*ev), cmp_event_ts);
+    qsort(ev, total, sizeof(*ev), seg_event_cmp);
     buf_init(&blobs, SIZE_MAX / 2);
     st = wr_encode_pieces(ev, total, &blobs, pieces, &n_pieces, err);
     for (size_t i = 0; st == SL_OK && i < n_pieces; i++) {
@@ -411,8 +382,6 @@ struct wr *wr_create(sqlite3 *db, struct sl_err *err)
     }
     w->db = db;
     if (read_next_seq(w, err) != SL_OK ||
-        db_prepare(db, SQL_INS_SEG, &w->ins_seg, err) != SL_OK ||
-        db_prepare(db, SQL_INS_DATA, &w->ins_data, err) != SL_OK ||
         db_prepare(db, SQL_UPD_STREAM, &w->upd_stream, err) != SL_OK ||
         db_prepare(db, SQL_UPD_GROUP, &w->upd_group, err) != SL_OK ||
         db_prepare(db, SQL_UPD_SEQ, &w->upd_seq, err) != SL_OK)
@@ -427,8 +396,7 @@ struct wr *wr_create(sqlite3 *db, struct sl_err *err)
     }
     return w;
 fail:
-    sqlite3_finalize(w->ins_seg);
-    sqlite3_finalize(w->ins_data);
+    segstore_stmts_fini(&w->ss);
     sqlite3_finalize(w->upd_stream);
     sqlite3_finalize(w->upd_group);
     sqlite3_finalize(w->upd_seq);
@@ -445,8 +413,7 @@ void wr_destroy(struct wr *w)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    sqlite3_finalize(w->ins_seg);
-    sqlite3_finalize(w->ins_data);
+    segstore_stmts_fini(&w->ss);
     sqlite3_finalize(w->upd_stream);
     sqlite3_finalize(w->upd_group);
     sqlite3_finalize(w->upd_seq);

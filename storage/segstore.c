@@ -1,0 +1,107 @@
+/* storage/segstore.c: segment rows and blobs in SQLite; see segstore.h. */
+#include "storage/segstore.h"
+
+#include "storage/db.h"
+
+static const char SQL_INS_SEG[] =
+    "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
+    " max_seq, count, raw_bytes, stored_bytes, compacted)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?)";
+static const char SQL_INS_DATA[] = "INSERT INTO segment_data(id, bytes) VALUES(?, ?)";
+static const char SQL_DEL_SEG[] = "DELETE FROM segments WHERE id = ?1";
+static const char SQL_DEL_DATA[] = "DELETE FROM segment_data WHERE id = ?1";
+static const char SQL_GET_DATA[] = "SELECT bytes FROM segment_data WHERE id = ?1";
+
+/* Prepares *q on first use, resets it after. */
+static enum sl_status stmt(sqlite3 *db, sqlite3_stmt **q, const char *sql,
+                           struct sl_err *err)
+{
+    if (*q != NULL) {
+        sqlite3_reset(*q);
+        return SL_OK;
+    }
+    return db_prepare(db, sql, q, err);
+}
+
+void segstore_stmts_fini(struct segstore_stmts *c)
+{
+    sqlite3_finalize(c->ins_seg);
+    sqlite3_finalize(c->ins_data);
+    sqlite3_finalize(c->del_seg);
+    sqlite3_finalize(c->del_data);
+    sqlite3_finalize(c->get_data);
+    *c = (struct segstore_stmts){0};
+}
+
+enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
+                            int64_t stream_id, int64_t group_id,
+                            const struct seg_meta *m, const void *blob,
+                            bool compacted, int64_t *id, struct sl_err *err)
+{
+    enum sl_status st = stmt(db, &c->ins_seg, SQL_INS_SEG, err);
+    sqlite3_stmt *q = c->ins_seg;
+
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, stream_id);
+    sqlite3_bind_int64(q, 2, group_id);
+    sqlite3_bind_int64(q, 3, m->min_ts);
+    sqlite3_bind_int64(q, 4, m->max_ts);
+    sqlite3_bind_int64(q, 5, m->min_seq);
+    sqlite3_bind_int64(q, 6, m->max_seq);
+    sqlite3_bind_int64(q, 7, m->count);
+    sqlite3_bind_int64(q, 8, (int64_t)m->raw_bytes);
+    sqlite3_bind_int64(q, 9, (int64_t)m->stored_bytes);
+    sqlite3_bind_int(q, 10, compacted);
+    st = db_step_done(q, err);
+    if (st != SL_OK)
+        return st;
+    *id = sqlite3_last_insert_rowid(db);
+    st = stmt(db, &c->ins_data, SQL_INS_DATA, err);
+    if (st != SL_OK)
+        return st;
+    q = c->ins_data;
+    sqlite3_bind_int64(q, 1, *id);
+    sqlite3_bind_blob(q, 2, blob, (int)m->stored_bytes, SQLITE_STATIC);
+    st = db_step_done(q, err);
+    sqlite3_bind_null(q, 2); /* do not keep pointing at the caller's blob */
+    return st;
+}
+
+enum sl_status segstore_delete(sqlite3 *db, struct segstore_stmts *c,
+                               int64_t id, struct sl_err *err)
+{
+    enum sl_status st = stmt(db, &c->del_seg, SQL_DEL_SEG, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(c->del_seg, 1, id);
+    st = db_step_done(c->del_seg, err);
+    if (st != SL_OK)
+        return st;
+    st = stmt(db, &c->del_data, SQL_DEL_DATA, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(c->del_data, 1, id);
+    return db_step_done(c->del_data, err);
+}
+
+enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
+                             int64_t id, int64_t min_seq, struct arena *a,
+                             struct seg_view *v, struct sl_err *err)
+{
+    bool row;
+    enum sl_status st = stmt(db, &c->get_data, SQL_GET_DATA, err);
+
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(c->get_data, 1, id);
+    st = db_step_row(c->get_data, &row, err);
+    if (st == SL_OK && !row)
+        st = sl_fail(err, SL_NOT_FOUND, "segment %lld is gone", (long long)id);
+    if (st == SL_OK)
+        st = seg_decode(sqlite3_column_blob(c->get_data, 0),
+                        (size_t)sqlite3_column_bytes(c->get_data, 0), min_seq,
+                        a, v, err);
+    sqlite3_reset(c->get_data); /* the blob pointer dies here; v owns a copy */
+    return st;
+}

@@ -1,0 +1,42 @@
+/* storage/segstore.h: the segment store: immutable segments as an index
+ * row (segments) plus a blob (segment_data), written, read and removed
+ * together. The one place that knows those two tables' columns, so that
+ * another engine (object storage, DESIGN.md "Beyond one machine") can take
+ * the blobs without touching the writer, compactor or reader.
+ * A struct segstore_stmts caches prepared statements for one connection;
+ * callers on that connection's thread own it. */
+#ifndef SLUICE_STORAGE_SEGSTORE_H
+#define SLUICE_STORAGE_SEGSTORE_H
+
+#include "common/status.h"
+#include "storage/segment.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct segstore_stmts {
+    sqlite3_stmt *ins_seg, *ins_data, *del_seg, *del_data, *get_data;
+};
+
+/* Finalizes the cached statements. */
+void segstore_stmts_fini(struct segstore_stmts *c);
+
+/* Inserts the index row and the blob (meta->stored_bytes bytes); returns
+ * the new segment id in *id. compacted marks the compactor's output. */
+enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
+                            int64_t stream_id, int64_t group_id,
+                            const struct seg_meta *m, const void *blob,
+                            bool compacted, int64_t *id, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Removes a segment's row and blob. */
+enum sl_status segstore_delete(sqlite3 *db, struct segstore_stmts *c,
+                               int64_t id, struct sl_err *err) SL_MUST_CHECK;
+/* Reads a segment's blob and decodes it into v (allocating from a).
+ * SL_NOT_FOUND when the segment is gone. */
+enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
+                             int64_t id, int64_t min_seq, struct arena *a,
+                             struct seg_view *v, struct sl_err *err)
+    SL_MUST_CHECK;
+
+#endif
