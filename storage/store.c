@@ -140,7 +140,9 @@ static void *maintain_main(void *arg)
     struct store *s = arg;
     int period = s->opts.compact_interval_ms > 0 ? s->opts.compact_interval_ms : 5000;
 
-    while (bg_sleep(s, period)) {
+    int wait = period;
+
+    while (bg_sleep(s, wait)) {
         struct sl_err err = {0};
         int purged;
         do {
@@ -161,6 +163,9 @@ static void *maintain_main(void *arg)
             if (cs.merges > 0)
                 sl_debug("compacted %lld segments into %lld",
                          (long long)cs.segments_in, (long long)cs.segments_out);
+            /* Work left over: come back sooner, but leave ingest most of
+             * the machine. */
+            wait = cs.merges > 0 ? period / 10 : period;
         }
     }
     return NULL;
