@@ -386,6 +386,20 @@ static enum sl_status read_next_seq(struct wr *w, struct sl_err *err)
     return st;
 }
 
+static void finalize_stmts(struct wr *w)
+{
+    segstore_stmts_fini(&w->ss);
+    sqlite3_finalize(w->upd_stream);
+    sqlite3_finalize(w->upd_group);
+    sqlite3_finalize(w->upd_seq);
+    sqlite3_finalize(w->begin);
+    sqlite3_finalize(w->commit);
+    sqlite3_finalize(w->rollback);
+    sqlite3_finalize(w->savepoint);
+    sqlite3_finalize(w->release);
+    sqlite3_finalize(w->rollback_to);
+}
+
 struct wr *wr_create(sqlite3 *db, struct sl_err *err)
 {
     struct wr *w = sl_calloc(1, sizeof(*w));
@@ -415,16 +429,7 @@ struct wr *wr_create(sqlite3 *db, struct sl_err *err)
     }
     return w;
 fail:
-    segstore_stmts_fini(&w->ss);
-    sqlite3_finalize(w->upd_stream);
-    sqlite3_finalize(w->upd_group);
-    sqlite3_finalize(w->upd_seq);
-    sqlite3_finalize(w->begin);
-    sqlite3_finalize(w->commit);
-    sqlite3_finalize(w->rollback);
-    sqlite3_finalize(w->savepoint);
-    sqlite3_finalize(w->release);
-    sqlite3_finalize(w->rollback_to);
+    finalize_stmts(w);
     sl_free(w);
     return NULL;
 }
@@ -438,16 +443,7 @@ void wr_destroy(struct wr *w)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    segstore_stmts_fini(&w->ss);
-    sqlite3_finalize(w->upd_stream);
-    sqlite3_finalize(w->upd_group);
-    sqlite3_finalize(w->upd_seq);
-    sqlite3_finalize(w->begin);
-    sqlite3_finalize(w->commit);
-    sqlite3_finalize(w->rollback);
-    sqlite3_finalize(w->savepoint);
-    sqlite3_finalize(w->release);
-    sqlite3_finalize(w->rollback_to);
+    finalize_stmts(w);
     db_close(w->db);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
