@@ -50,6 +50,9 @@ struct req {
     struct buf body;
     size_t admitted;             /* bytes counted against the in-flight cap */
     bool too_large;              /* body passed max_body: answer 413 */
+    bool refused;                /* resp holds a refusal, sent once the body
+                                    is read (and dropped) so the client sees
+                                    it instead of a reset mid-upload */
     enum req_state state;
     pthread_mutex_t mu;          /* guards suspended/resumed */
     bool suspended, answered;
@@ -202,17 +205,26 @@ static enum MHD_Result send_resp(struct req *r)
     return ret;
 }
 
-static enum MHD_Result send_error(struct req *r, int status, const char *name,
-                                  const char *msg, int retry_after)
+/* Fills r->resp with an error answer; false when out of memory. */
+static bool set_error(struct req *r, int status, const char *name,
+                      const char *msg, int retry_after)
 {
     struct buf b;
     buf_init(&b, 4096);
     if (buf_printf(&b, "{\"error\":\"%s\",\"message\":\"%s\"}", name, msg) != SL_OK)
-        return MHD_NO;
+        return false;
     r->resp.status = status;
     r->resp.content_type = "application/json";
     r->resp.body = buf_steal(&b, &r->resp.body_len);
     r->resp.retry_after = retry_after;
+    return true;
+}
+
+static enum MHD_Result send_error(struct req *r, int status, const char *name,
+                                  const char *msg, int retry_after)
+{
+    if (!set_error(r, status, name, msg, retry_after))
+        return MHD_NO;
     return send_resp(r);
 }
 
@@ -306,9 +318,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
             return send_error(r, 413, "PayloadTooLargeException", msg, 0);
         }
         if (len > 0) {
-            if (!api_inflight_admit(h->api, (size_t)len))
-                return send_error(r, 503, "ServiceUnavailableException",
-                                  "too many request bytes in flight; retry later", 1);
+            if (!api_inflight_admit(h->api, (size_t)len)) {
+                /* The body is within max_body: read and drop it, then
+                 * answer, so the client is not reset while still sending. */
+                r->refused = set_error(r, 503, "ServiceUnavailableException",
+                                       "too many request bytes in flight; retry later", 1);
+                return r->refused ? MHD_YES : MHD_NO;
+            }
             r->admitted = (size_t)len;
             /* One allocation for the whole body instead of doublings. */
             if (buf_reserve(&r->body, (size_t)len) != SL_OK)
@@ -318,13 +334,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     }
     if (r->state == REQ_BODY && *upload_data_size > 0) {
-        if (!r->too_large &&
+        if (!r->too_large && !r->refused &&
             buf_append(&r->body, upload_data, *upload_data_size) != SL_OK)
             r->too_large = true;
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (r->state == REQ_BODY) {
+        if (r->refused)
+            return send_resp(r);
         if (r->too_large) {
             char msg[160];
             snprintf(msg, sizeof(msg),
