@@ -242,9 +242,10 @@ enum sl_status cat_stream_list(sqlite3 *db, int64_t group_id,
     return st;
 }
 
-enum sl_status cat_group_stream_ids(sqlite3 *db, int64_t group_id,
-                                    struct arena *a, int64_t **ids, int *n,
-                                    struct sl_err *err)
+enum sl_status cat_group_streams(sqlite3 *db, int64_t group_id,
+                                 struct arena *a, int64_t **ids,
+                                 const char ***names, int *n,
+                                 struct sl_err *err)
 {
     sqlite3_stmt *q;
     bool row;
@@ -253,25 +254,36 @@ enum sl_status cat_group_stream_ids(sqlite3 *db, int64_t group_id,
 
     *n = 0;
     *ids = arena_alloc(a, (size_t)cap * sizeof(**ids));
-    if (*ids == NULL)
+    *names = arena_alloc(a, (size_t)cap * sizeof(**names));
+    if (*ids == NULL || *names == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    st = db_prepare(db, "SELECT id FROM streams WHERE group_id = ?1"
+    st = db_prepare(db, "SELECT id, name FROM streams WHERE group_id = ?1"
                         " AND deleted_ms IS NULL ORDER BY id", &q, err);
     if (st != SL_OK)
         return st;
     sqlite3_bind_int64(q, 1, group_id);
     while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
+        const char *name = (const char *)sqlite3_column_text(q, 1);
         if (*n == cap) {
             int64_t *more = arena_alloc(a, (size_t)cap * 2 * sizeof(*more));
-            if (more == NULL) {
+            const char **more_names = arena_alloc(a, (size_t)cap * 2 * sizeof(*more_names));
+            if (more == NULL || more_names == NULL) {
                 st = sl_fail(err, SL_NOMEM, "out of memory");
                 break;
             }
             memcpy(more, *ids, (size_t)cap * sizeof(*more));
+            memcpy(more_names, *names, (size_t)cap * sizeof(*more_names));
             *ids = more;
+            *names = more_names;
             cap *= 2;
         }
-        (*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+        (*ids)[*n] = sqlite3_column_int64(q, 0);
+        (*names)[*n] = arena_strndup(a, name ? name : "", name ? strlen(name) : 0);
+        if ((*names)[*n] == NULL) {
+            st = sl_fail(err, SL_NOMEM, "out of memory");
+            break;
+        }
+        (*n)++;
     }
     sqlite3_finalize(q);
     return st;

@@ -73,10 +73,11 @@ enum sl_status cat_stream_list(sqlite3 *db, int64_t group_id,
                                bool descending, const struct cat_cursor *after,
                                int limit, struct cat_stream *out, int *n,
                                bool *more, struct sl_err *err) SL_MUST_CHECK;
-/* Fills ids (arena) of the live streams of a group, or of one named stream. */
-enum sl_status cat_group_stream_ids(sqlite3 *db, int64_t group_id,
-                                    struct arena *a, int64_t **ids, int *n,
-                                    struct sl_err *err) SL_MUST_CHECK;
+/* Fills ids and names (arena) of the live streams of a group, by id. */
+enum sl_status cat_group_streams(sqlite3 *db, int64_t group_id,
+                                 struct arena *a, int64_t **ids,
+                                 const char ***names, int *n,
+                                 struct sl_err *err) SL_MUST_CHECK;
 
 /* ---- writes (writer transaction only) ---- */
 

@@ -105,3 +105,96 @@ enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
     sqlite3_reset(c->get_data); /* the blob pointer dies here; v owns a copy */
     return st;
 }
+
+/* The index on (stream_id, min_ts) bounds the range: a segment spans at
+ * most SEG_MAX_SPAN_MS, so one that reaches start began after
+ * start - SEG_MAX_SPAN_MS. */
+static const char SQL_LIST_RANGE[] =
+    "SELECT id, min_ts, max_ts, min_seq, count, raw_bytes, stored_bytes"
+    " FROM segments WHERE stream_id = ?1 AND min_ts >= ?2 AND min_ts <= ?3"
+    " AND max_ts >= ?4 ORDER BY min_ts";
+
+enum sl_status segstore_list_range(sqlite3 *db, int64_t stream_id,
+                                   int64_t start, int64_t end,
+                                   segstore_row_fn fn, void *ctx,
+                                   struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row = true;
+    enum sl_status st = db_prepare(db, SQL_LIST_RANGE, &q, err);
+
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, stream_id);
+    sqlite3_bind_int64(q, 2, start > INT64_MIN + SEG_MAX_SPAN_MS
+                                 ? start - SEG_MAX_SPAN_MS : INT64_MIN);
+    sqlite3_bind_int64(q, 3, end);
+    sqlite3_bind_int64(q, 4, start);
+    while (st == SL_OK) {
+        struct segstore_row r;
+        st = db_step_row(q, &row, err);
+        if (st != SL_OK || !row)
+            break;
+        r.id = sqlite3_column_int64(q, 0);
+        r.stream_id = stream_id;
+        r.min_ts = sqlite3_column_int64(q, 1);
+        r.max_ts = sqlite3_column_int64(q, 2);
+        r.min_seq = sqlite3_column_int64(q, 3);
+        r.count = sqlite3_column_int64(q, 4);
+        r.raw_bytes = sqlite3_column_int64(q, 5);
+        r.stored_bytes = sqlite3_column_int64(q, 6);
+        st = fn(ctx, &r);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+static const char SQL_TOTALS[] =
+    "SELECT count(*), coalesce(sum(count), 0), coalesce(sum(raw_bytes), 0)"
+    " FROM segments WHERE stream_id = ?1";
+
+enum sl_status segstore_stream_totals(sqlite3 *db, int64_t stream_id,
+                                      int64_t *segments, int64_t *records,
+                                      int64_t *raw_bytes, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(db, SQL_TOTALS, &q, err);
+
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, stream_id);
+    st = db_step_row(q, &row, err);
+    if (st == SL_OK && row) {
+        *segments = sqlite3_column_int64(q, 0);
+        *records = sqlite3_column_int64(q, 1);
+        *raw_bytes = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status segstore_read_blob(sqlite3 *db, struct segstore_stmts *c,
+                                  int64_t id, struct buf *out,
+                                  struct sl_err *err)
+{
+    bool row;
+    enum sl_status st = stmt(db, &c->get_data, SQL_GET_DATA, err);
+
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(c->get_data, 1, id);
+    st = db_step_row(c->get_data, &row, err);
+    if (st == SL_OK && !row)
+        st = sl_fail(err, SL_NOT_FOUND, "segment %lld is gone", (long long)id);
+    if (st == SL_OK) {
+        buf_clear(out);
+        st = buf_append(out, sqlite3_column_blob(c->get_data, 0),
+                        (size_t)sqlite3_column_bytes(c->get_data, 0));
+        if (st != SL_OK)
+            sl_fail(err, st, "no memory for a segment of %d bytes",
+                    sqlite3_column_bytes(c->get_data, 0));
+    }
+    sqlite3_reset(c->get_data);
+    return st;
+}

@@ -39,4 +39,37 @@ enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
                              struct seg_view *v, struct sl_err *err)
     SL_MUST_CHECK;
 
+/* One row of the segment index, as a query plans its scan. */
+struct segstore_row {
+    int64_t id, stream_id;
+    int64_t min_ts, max_ts;
+    int64_t min_seq;
+    int64_t count;
+    int64_t raw_bytes, stored_bytes;
+};
+
+/* Calls fn for every segment of stream_id that may hold events in
+ * [start, end] (inclusive), in min_ts order, from the index alone. A
+ * non-SL_OK return from fn stops the listing and is returned. */
+typedef enum sl_status (*segstore_row_fn)(void *ctx,
+                                          const struct segstore_row *r);
+enum sl_status segstore_list_range(sqlite3 *db, int64_t stream_id,
+                                   int64_t start, int64_t end,
+                                   segstore_row_fn fn, void *ctx,
+                                   struct sl_err *err) SL_MUST_CHECK;
+
+/* Totals over every segment of stream_id, whatever its time: what a query
+ * over all time would read. */
+enum sl_status segstore_stream_totals(sqlite3 *db, int64_t stream_id,
+                                      int64_t *segments, int64_t *records,
+                                      int64_t *raw_bytes,
+                                      struct sl_err *err) SL_MUST_CHECK;
+
+/* Copies the still-compressed blob of segment id into out (replacing its
+ * content), so a caller can decode it without holding the connection.
+ * SL_NOT_FOUND when the segment is gone. */
+enum sl_status segstore_read_blob(sqlite3 *db, struct segstore_stmts *c,
+                                  int64_t id, struct buf *out,
+                                  struct sl_err *err) SL_MUST_CHECK;
+
 #endif

@@ -89,6 +89,18 @@ void store_reader_release(struct store *s, sqlite3 *db)
     pthread_mutex_unlock(&s->pool_mu);
 }
 
+sqlite3 *store_conn_open(struct store *s, struct sl_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/sluice.db", s->opts.dir);
+    return db_open(path, false, s->opts.sync, err);
+}
+
+void store_conn_close(sqlite3 *db)
+{
+    db_close(db);
+}
+
 struct wr *store_writer(struct store *s)
 {
     return s->wr;

@@ -1,0 +1,232 @@
+/* query/exec_groups.c: the hash table of stats groups. A group's key is
+ * its by values encoded as bytes (kind, then the 8 bytes of a number or
+ * time, or a length and the text of a string); each group holds one
+ * aggregation state per aggregation of the stats. Scan threads fill tables
+ * of their own; gt_merge folds them together; gt_rows turns groups into
+ * output rows. */
+#include "query/exec_int.h"
+
+#include "common/alloc.h"
+
+#include <string.h>
+
+struct xgroup {
+    struct xgroup *chain;        /* same bucket */
+    struct xgroup *next;         /* insertion order */
+    uint64_t hash;
+    uint32_t keylen;
+    const char *key;
+    struct val *by;              /* copies of the by values */
+    struct agg_state st[];       /* one per aggregation */
+};
+
+void gt_init(struct gtable *g, const struct stats_plan *sp)
+{
+    memset(g, 0, sizeof(*g));
+    g->sp = sp;
+    g->tail = &g->first;
+    arena_init(&g->arena, 64 * 1024, 0);
+}
+
+void gt_fini(struct gtable *g)
+{
+    for (struct xgroup *x = g->first; x != NULL; x = x->next) {
+        for (size_t i = 0; i < g->sp->naggs; i++)
+            agg_free(&x->st[i]);
+    }
+    sl_free(g->buckets);
+    arena_fini(&g->arena);
+    memset(g, 0, sizeof(*g));
+}
+
+static uint64_t hash_key(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Encodes by values into key (at most cap bytes); returns the length, or
+ * 0 when it does not fit (the caller falls back to a heap buffer). */
+static size_t encode_key(const struct val *by, size_t n, char *key, size_t cap)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct val *v = &by[i];
+        size_t need = 1 + ((v->kind == VAL_STR || v->kind == VAL_JSON) ? 4 + v->len
+                           : v->kind == VAL_NULL ? 0 : 8);
+        if (len + need > cap)
+            return 0;
+        key[len++] = (char)v->kind;
+        if (v->kind == VAL_NUM) {
+            double d = v->u.num == 0 ? 0 : v->u.num; /* -0 and 0 group together */
+            memcpy(key + len, &d, 8);
+            len += 8;
+        } else if (v->kind == VAL_TIME) {
+            memcpy(key + len, &v->u.ms, 8);
+            len += 8;
+        } else if (v->kind == VAL_BOOL) {
+            int64_t b = v->u.b;
+            memcpy(key + len, &b, 8);
+            len += 8;
+        } else if (v->kind == VAL_STR || v->kind == VAL_JSON) {
+            uint32_t l = v->len;
+            memcpy(key + len, &l, 4);
+            memcpy(key + len + 4, v->u.s, v->len);
+            len += 4 + v->len;
+        }
+    }
+    return len;
+}
+
+static enum sl_status grow(struct gtable *g)
+{
+    size_t nb = g->nbuckets ? g->nbuckets * 2 : 64;
+    struct xgroup **b = sl_calloc(nb, sizeof(*b));
+
+    if (b == NULL)
+        return SL_NOMEM;
+    for (struct xgroup *x = g->first; x != NULL; x = x->next) {
+        size_t i = x->hash & (nb - 1);
+        x->chain = b[i];
+        b[i] = x;
+    }
+    g->mem += (nb - g->nbuckets) * sizeof(*b);
+    sl_free(g->buckets);
+    g->buckets = b;
+    g->nbuckets = nb;
+    return SL_OK;
+}
+
+/* Finds the group of key, creating it (with copies of by) when new. */
+static enum sl_status lookup(struct gtable *g, const char *key, size_t keylen,
+                             uint64_t h, const struct val *by,
+                             struct xgroup **out)
+{
+    size_t naggs = g->sp->naggs, nby = g->sp->nby;
+    struct xgroup *x;
+    char *k;
+
+    if (g->nbuckets > 0) {
+        for (x = g->buckets[h & (g->nbuckets - 1)]; x != NULL; x = x->chain) {
+            if (x->hash == h && x->keylen == keylen && memcmp(x->key, key, keylen) == 0) {
+                *out = x;
+                return SL_OK;
+            }
+        }
+    }
+    if ((g->n + 1) * 2 > g->nbuckets && grow(g) != SL_OK)
+        return SL_NOMEM;
+    x = arena_alloc(&g->arena, sizeof(*x) + naggs * sizeof(struct agg_state));
+    k = arena_alloc(&g->arena, keylen ? keylen : 1);
+    if (x == NULL || k == NULL)
+        return SL_NOMEM;
+    memset(x, 0, sizeof(*x) + naggs * sizeof(struct agg_state));
+    x->by = arena_alloc(&g->arena, (nby ? nby : 1) * sizeof(*x->by));
+    if (x->by == NULL)
+        return SL_NOMEM;
+    for (size_t i = 0; i < nby; i++) {
+        if (val_copy(&g->arena, &by[i], &x->by[i]) != SL_OK)
+            return SL_NOMEM;
+    }
+    memcpy(k, key, keylen);
+    x->key = k;
+    x->keylen = (uint32_t)keylen;
+    x->hash = h;
+    x->chain = g->buckets[h & (g->nbuckets - 1)];
+    g->buckets[h & (g->nbuckets - 1)] = x;
+    *g->tail = x;
+    g->tail = &x->next;
+    g->n++;
+    g->mem += sizeof(*x) + naggs * sizeof(struct agg_state) + 2 * keylen + 64;
+    *out = x;
+    return SL_OK;
+}
+
+enum sl_status gt_add(struct gtable *g, const struct val *by,
+                      const struct val *args, int64_t ts)
+{
+    char small[512];
+    char *key = small;
+    size_t keylen = encode_key(by, g->sp->nby, small, sizeof(small));
+    struct xgroup *x;
+    enum sl_status st;
+
+    if (keylen == 0 && g->sp->nby > 0) {
+        size_t cap = 16;
+        for (size_t i = 0; i < g->sp->nby; i++)
+            cap += 16 + by[i].len;
+        key = sl_alloc(cap);
+        if (key == NULL)
+            return SL_NOMEM;
+        keylen = encode_key(by, g->sp->nby, key, cap);
+    }
+    st = lookup(g, key, keylen, hash_key(key, keylen), by, &x);
+    if (key != small)
+        sl_free(key);
+    for (size_t i = 0; i < g->sp->naggs && st == SL_OK; i++) {
+        size_t grew = 0;
+        st = agg_add(&x->st[i], &g->sp->aggs[i], &args[i], ts, &g->arena, &grew);
+        g->mem += grew;
+    }
+    return st;
+}
+
+enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
+{
+    enum sl_status st = SL_OK;
+
+    for (struct xgroup *x = src->first; x != NULL && st == SL_OK; x = x->next) {
+        struct xgroup *d;
+        st = lookup(dst, x->key, x->keylen, x->hash, x->by, &d);
+        for (size_t i = 0; i < dst->sp->naggs && st == SL_OK; i++) {
+            size_t grew = 0;
+            st = agg_merge(&d->st[i], &x->st[i], &dst->sp->aggs[i], &dst->arena, &grew);
+            dst->mem += grew;
+        }
+    }
+    gt_fini(src);
+    gt_init(src, dst->sp);
+    return st;
+}
+
+enum sl_status gt_rows(struct gtable *g, const struct qx *q,
+                       struct cx_env *env, struct collector *out)
+{
+    const struct stats_plan *sp = g->sp;
+    struct val *slots = sl_calloc(q->nslots, sizeof(*slots));
+    struct val *aggs = sl_calloc(sp->naggs ? sp->naggs : 1, sizeof(*aggs));
+    enum sl_status st = (slots && aggs) ? SL_OK : SL_NOMEM;
+    int64_t ordinal = 0;
+
+    for (struct xgroup *x = g->first; x != NULL && st == SL_OK; x = x->next) {
+        struct xrow *r;
+        for (size_t i = 0; i < q->nslots; i++)
+            slots[i] = val_null();
+        for (size_t i = 0; i < sp->nby; i++)
+            slots[sp->by_slots[i]] = x->by[i];
+        for (size_t i = 0; i < sp->naggs; i++)
+            aggs[i] = agg_result(&x->st[i], &sp->aggs[i]);
+        env->slots = slots;
+        env->aggs = aggs;
+        for (size_t i = 0; i < sp->nouts && st == SL_OK; i++) {
+            struct val v;
+            st = cx_eval(sp->outs[i].expr, env, &q->regexes, &v);
+            slots[sp->outs[i].slot] = v;
+        }
+        if (st != SL_OK)
+            break;
+        r = xrow_new(q, slots, NULL, 0);
+        if (r == NULL) {
+            st = SL_NOMEM;
+            break;
+        }
+        r->seq = ordinal++;
+        st = coll_add(out, r);
+    }
+    env->aggs = NULL;
+    sl_free(slots);
+    sl_free(aggs);
+    return st;
+}

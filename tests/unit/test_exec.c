@@ -1,0 +1,440 @@
+/* tests/unit/test_exec.c: the query executor end to end over a real store:
+ * generated events go in through the writer, queries run through
+ * qx_compile/qx_run, and every answer is checked against values computed
+ * here, independently, from the generated data (counts, sums, averages,
+ * percentiles, distinct counts, bins, sort order, top-k, dedup, parse,
+ * time range edges, stream pruning, partial results and cancellation). */
+#include "common/alloc.h"
+#include "query/exec.h"
+#include "storage/store.h"
+#include "storage/writer.h"
+#include "tests/harness.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[256];
+
+#define NEV   6000              /* events per stream */
+#define NSTR  3                 /* streams */
+#define T0    1700000000000LL   /* first timestamp */
+#define STEP  1000              /* ms between events of a stream */
+
+/* The generated events, kept for computing expected answers. */
+struct gen {
+    int64_t ts;
+    int stream;
+    int user;       /* 0..9 */
+    int ms;         /* 0..999 */
+    bool error;
+    char msg[96];
+};
+
+static struct gen events[NSTR * NEV];
+static int64_t group_id, stream_ids[NSTR];
+static const char *const stream_names[NSTR] = {"web-1", "web-2", "batch"};
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* ---- ingest through the writer ------------------------------------------ */
+
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+static void job_done(struct wr_job *job, void *ctx)
+{
+    struct waiter *w = ctx;
+    (void)job;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void ingest(struct store *s, int64_t gid, int64_t sid, const struct gen *g,
+                   int n)
+{
+    struct seg_event *ev = sl_calloc((size_t)n, sizeof(*ev));
+    struct wr_piece *pieces = sl_calloc((size_t)n, sizeof(*pieces));
+    struct buf blobs;
+    size_t np = 0;
+    struct sl_err err = {0};
+    struct waiter w = {.done = false};
+    struct wr_job job;
+
+    for (int i = 0; i < n; i++)
+        ev[i] = (struct seg_event){.ts = g[i].ts, .ingest = g[i].ts + 7, .seq = i,
+                                   .msg = g[i].msg, .len = (uint32_t)strlen(g[i].msg)};
+    buf_init(&blobs, SIZE_MAX);
+    if (wr_encode_pieces(ev, (size_t)n, &blobs, pieces, &np, &err) != SL_OK)
+        abort();
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    job = (struct wr_job){.kind = WR_INGEST, .stream_id = sid, .group_id = gid,
+                          .ev = ev, .n = (size_t)n, .pieces = pieces, .n_pieces = np,
+                          .blobs = blobs.data, .ingest_ms = g[0].ts, .done = job_done,
+                          .ctx = &w};
+    wr_submit(store_writer(s), &job);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    CHECK_EQ_INT(job.status, SL_OK);
+    buf_fini(&blobs);
+    sl_free(ev);
+    sl_free(pieces);
+}
+
+static struct store *store;
+
+static void setup(void)
+{
+    struct sl_err err = {0};
+    char cmd[300];
+    struct store_opts o = {.dir = dir, .sync = DB_SYNC_NORMAL, .read_conns = 2};
+
+    snprintf(dir, sizeof(dir), "/tmp/sluice-test-exec-%d", (int)getpid());
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        abort();
+    store = store_open(&o, &err);
+    if (store == NULL) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
+        abort();
+    }
+    for (int s = 0; s < NSTR; s++) {
+        if (store_ensure_stream(store, "app", stream_names[s], &group_id,
+                                &stream_ids[s], &err) != SL_OK)
+            abort();
+        for (int i = 0; i < NEV; i++) {
+            struct gen *g = &events[s * NEV + i];
+            g->ts = T0 + (int64_t)i * STEP + s;
+            g->stream = s;
+            g->user = (int)(next_rand() % 10);
+            g->ms = (int)(next_rand() % 1000);
+            g->error = next_rand() % 7 == 0;
+            snprintf(g->msg, sizeof(g->msg), "%s user=u%d ms=%d path=/p%d",
+                     g->error ? "ERROR" : "INFO", g->user, g->ms, g->user % 3);
+        }
+        /* Several batches, so a stream has several segments. */
+        for (int b = 0; b < NEV; b += 1000)
+            ingest(store, group_id, stream_ids[s], &events[s * NEV + b], 1000);
+    }
+}
+
+/* ---- running queries ------------------------------------------------------ */
+
+struct got {
+    struct qx_result *final;
+    int partials;
+};
+
+static void publish(void *ctx, struct qx_result *r, bool final)
+{
+    struct got *g = ctx;
+    if (final) {
+        qx_result_free(g->final);
+        g->final = r;
+    } else {
+        g->partials++;
+        qx_result_free(r);
+    }
+}
+
+/* Runs text over [start, end]; returns the result (NULL and err on failure). */
+static struct qx_result *run_range(const char *text, int64_t start, int64_t end,
+                                   int64_t limit, struct sl_err *err)
+{
+    struct qx *q;
+    struct qx_opts o = {.workers = 2, .mem_cap = 64 << 20, .now_ms = T0 + 3600000};
+    struct qx_group g = {.id = group_id, .name = "app"};
+    struct got got = {0};
+
+    if (qx_compile(text, strlen(text), start, end, limit, &o, &q, err) != SL_OK)
+        return NULL;
+    if (qx_add_group(q, &g, err) != SL_OK || qx_run(q, store, publish, &got, err) != SL_OK) {
+        qx_free(q);
+        qx_result_free(got.final);
+        return NULL;
+    }
+    qx_free(q);
+    return got.final;
+}
+
+static struct qx_result *run(const char *text)
+{
+    struct sl_err err = {0};
+    struct qx_result *r = run_range(text, T0, T0 + 10LL * NEV * STEP, 0, &err);
+    if (r == NULL)
+        fprintf(stderr, "  query failed: %s\n    %s\n", text, err.msg);
+    return r;
+}
+
+static const char *cell(const struct qx_row *row, const char *field)
+{
+    for (size_t i = 0; i < row->ncells; i++) {
+        if (strcmp(row->cells[i].field, field) == 0)
+            return row->cells[i].value;
+    }
+    return NULL;
+}
+
+static double num(const struct qx_row *row, const char *field)
+{
+    const char *v = cell(row, field);
+    return v ? strtod(v, NULL) : NAN;
+}
+
+/* @timestamp as results print it, computed with gmtime_r. */
+static void fmt_ts(int64_t ms, char out[32])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ms % 1000));
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+TEST(setup_store)
+{
+    setup();
+    REQUIRE(store != NULL);
+}
+
+TEST(default_newest_first_with_limit)
+{
+    struct qx_result *r = run("fields @timestamp, @message | limit 5");
+    int64_t best[5];
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 5);
+    /* Expected: the 5 largest timestamps over all streams. */
+    for (int k = 0; k < 5; k++) {
+        int64_t m = INT64_MIN;
+        for (int i = 0; i < NSTR * NEV; i++) {
+            bool taken = false;
+            for (int j = 0; j < k; j++)
+                taken |= events[i].ts == best[j];
+            if (!taken && events[i].ts > m)
+                m = events[i].ts;
+        }
+        best[k] = m;
+    }
+    for (int k = 0; k < 5; k++) {
+        char want[32];
+        fmt_ts(best[k], want);
+        CHECK_EQ_STR(cell(&r->rows[k], "@timestamp"), want);
+        CHECK(cell(&r->rows[k], "@message") != NULL);
+        /* Event rows end with @ptr. */
+        CHECK_EQ_STR(r->rows[k].cells[r->rows[k].ncells - 1].field, "@ptr");
+    }
+    CHECK_EQ_INT((int64_t)r->stats.records_matched > 0, 1);
+    qx_result_free(r);
+}
+
+TEST(count_with_term_filter)
+{
+    struct qx_result *r = run("filter @message like \"ERROR\" | stats count(*) as n");
+    int want = 0;
+    for (int i = 0; i < NSTR * NEV; i++)
+        want += events[i].error;
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 1);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "n"), want);
+    CHECK_EQ_INT((int64_t)r->stats.records_scanned, NSTR * NEV);
+    CHECK_EQ_INT((int64_t)r->stats.records_matched, want);
+    qx_result_free(r);
+}
+
+TEST(parse_and_aggregate_by_user)
+{
+    struct qx_result *r = run(
+        "parse @message \"user=* ms=* \" as user, ms\n"
+        "| stats count(*) as n, sum(ms) as total, avg(ms) as mean, min(ms) as lo,\n"
+        "        max(ms) as hi, count_distinct(ms) as d, stddev(ms) as sd,\n"
+        "        pct(ms, 90) as p90 by user\n"
+        "| sort user asc");
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 10);
+    for (int u = 0; u < 10; u++) {
+        const struct qx_row *row = &r->rows[u];
+        char name[8];
+        int n = 0, lo = 1000, hi = -1, d = 0;
+        double total = 0, mean, ss = 0, sd;
+        bool seen[1000] = {false};
+        int *vals = sl_calloc(NSTR * NEV, sizeof(int)), nv = 0;
+        snprintf(name, sizeof(name), "u%d", u);
+        CHECK_EQ_STR(cell(row, "user"), name);
+        for (int i = 0; i < NSTR * NEV; i++) {
+            if (events[i].user != u)
+                continue;
+            n++;
+            total += events[i].ms;
+            lo = events[i].ms < lo ? events[i].ms : lo;
+            hi = events[i].ms > hi ? events[i].ms : hi;
+            if (!seen[events[i].ms]) {
+                seen[events[i].ms] = true;
+                d++;
+            }
+            vals[nv++] = events[i].ms;
+        }
+        mean = total / n;
+        for (int i = 0; i < nv; i++)
+            ss += (vals[i] - mean) * (vals[i] - mean);
+        sd = sqrt(ss / (n - 1));
+        /* Nearest rank: sort and take ceil(0.9 n) - 1. */
+        for (int i = 1; i < nv; i++) {
+            int x = vals[i], j = i - 1;
+            while (j >= 0 && vals[j] > x) {
+                vals[j + 1] = vals[j];
+                j--;
+            }
+            vals[j + 1] = x;
+        }
+        CHECK_EQ_INT((int64_t)num(row, "n"), n);
+        CHECK_EQ_INT((int64_t)num(row, "total"), (int64_t)total);
+        CHECK(fabs(num(row, "mean") - mean) < 1e-9);
+        CHECK_EQ_INT((int64_t)num(row, "lo"), lo);
+        CHECK_EQ_INT((int64_t)num(row, "hi"), hi);
+        CHECK_EQ_INT((int64_t)num(row, "d"), d);
+        CHECK(fabs(num(row, "sd") - sd) < 1e-6);
+        CHECK_EQ_INT((int64_t)num(row, "p90"), vals[(int)ceil(0.9 * nv) - 1]);
+        sl_free(vals);
+    }
+    qx_result_free(r);
+}
+
+TEST(sort_desc_limit_is_top_k)
+{
+    struct qx_result *r = run("parse @message \"ms=* \" as ms | sort ms desc | limit 7 "
+                              "| display ms, @logStream");
+    int top[7];
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 7);
+    for (int k = 0; k < 7; k++) {
+        int best = -1, cnt = 0;
+        /* k-th largest value counting duplicates. */
+        for (int v = 999; v >= 0 && best < 0; v--) {
+            for (int i = 0; i < NSTR * NEV; i++)
+                cnt += events[i].ms == v;
+            if (cnt > k)
+                best = v;
+        }
+        top[k] = best;
+        CHECK_EQ_INT((int64_t)num(&r->rows[k], "ms"), top[k]);
+        CHECK_EQ_INT((int64_t)r->rows[k].ncells, 3); /* ms, @logStream, @ptr */
+    }
+    qx_result_free(r);
+}
+
+TEST(time_range_is_inclusive_and_prunes)
+{
+    struct sl_err err = {0};
+    /* Stream 0 events are at T0 + i*STEP: [T0+1000, T0+3000] holds 3 of them,
+     * stream 1 (offset 1 ms) 2, stream 2 (offset 2) 2. */
+    struct qx_result *r = run_range("stats count(*) as n", T0 + 1000, T0 + 3000, 0, &err);
+    REQUIRE(r != NULL);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "n"), 7);
+    CHECK(r->stats.records_scanned < NSTR * NEV / 2);
+    qx_result_free(r);
+}
+
+TEST(stream_constraint_prunes_segments)
+{
+    struct qx_result *r = run("filter @logStream = \"batch\" | stats count(*) as n by @logStream");
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 1);
+    CHECK_EQ_STR(cell(&r->rows[0], "@logStream"), "batch");
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "n"), NEV);
+    CHECK_EQ_INT((int64_t)r->stats.records_scanned, NEV);
+    qx_result_free(r);
+}
+
+TEST(dedup_keeps_newest_per_key)
+{
+    struct qx_result *r = run("parse @message \"user=* \" as user | display user, @timestamp "
+                              "| dedup user");
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 10);
+    for (size_t k = 0; k < r->nrows; k++) {
+        const char *u = cell(&r->rows[k], "user");
+        int64_t newest = INT64_MIN;
+        char want[32];
+        REQUIRE(u != NULL);
+        for (int i = 0; i < NSTR * NEV; i++) {
+            if (events[i].user == atoi(u + 1) && events[i].ts > newest)
+                newest = events[i].ts;
+        }
+        /* Default order is newest first: each user's row is its newest. */
+        fmt_ts(newest, want);
+        CHECK_EQ_STR(cell(&r->rows[k], "@timestamp"), want);
+        if (k > 0)
+            CHECK(strcmp(cell(&r->rows[k - 1], "@timestamp"), cell(&r->rows[k], "@timestamp")) > 0);
+    }
+    qx_result_free(r);
+}
+
+TEST(second_stats_over_first)
+{
+    struct qx_result *r = run("parse @message \"user=* \" as user | stats count(*) as n by user "
+                              "| stats sum(n) as total, count(*) as users");
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 1);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "total"), NSTR * NEV);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "users"), 10);
+    qx_result_free(r);
+}
+
+TEST(regex_parse_and_in_filter)
+{
+    struct qx_result *r = run("parse @message /user=(?<u>u\\d+) ms=(?<m>\\d+)/ "
+                              "| filter u in [\"u1\", \"u2\"] and m >= 500 | stats count(*) as n");
+    int want = 0;
+    for (int i = 0; i < NSTR * NEV; i++)
+        want += (events[i].user == 1 || events[i].user == 2) && events[i].ms >= 500;
+    REQUIRE(r != NULL);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "n"), want);
+    qx_result_free(r);
+}
+
+TEST(malformed_query_never_scans)
+{
+    struct sl_err err = {0};
+    struct qx_result *r = run_range("stats count(*) by", T0, T0 + 1, 0, &err);
+    CHECK(r == NULL);
+    CHECK_EQ_INT(err.code, SL_MALFORMED_QUERY);
+    CHECK_EQ_INT(err.line, 1);
+}
+
+TEST(api_limit_caps_rows)
+{
+    struct sl_err err = {0};
+    struct qx_result *r = run_range("fields @message", T0, T0 + 10LL * NEV * STEP, 3, &err);
+    REQUIRE(r != NULL);
+    CHECK_EQ_INT(r->nrows, 3);
+    qx_result_free(r);
+}
+
+TEST(teardown)
+{
+    char cmd[300];
+    store_close(store);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+TEST_MAIN()
