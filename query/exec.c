@@ -295,6 +295,7 @@ static void choose_sink(const struct qx *q, struct sink *k)
         return;
     switch (q->stages[i].kind) {
     case ST_STATS:
+    case ST_PATTERN:
         k->stats = &q->stages[i];
         k->post_from = i + 1;
         return;
@@ -327,7 +328,8 @@ static void choose_sink(const struct qx *q, struct sink *k)
             k->post_from = i + 2;
         }
         for (size_t j = k->post_from; j < q->nstages; j++) {
-            if (q->stages[j].kind == ST_DEDUP || q->stages[j].kind == ST_STATS)
+            if (q->stages[j].kind == ST_DEDUP || q->stages[j].kind == ST_STATS ||
+                q->stages[j].kind == ST_PATTERN)
                 k->k = 0;
         }
     }
@@ -344,6 +346,7 @@ struct worker {
     struct fn_ctx fctx;
     struct arena scratch, seg_arena;
     struct buf blob;
+    struct buf tmpl;             /* pattern: the current row's template */
     struct val *slots, *disc_vals, *by, *args, *keys;
     struct gtable gt;
     struct collector coll;
@@ -382,6 +385,10 @@ static enum sl_status sink_row(struct worker *w, const struct unit *u,
     const struct qx *q = r->q;
     enum sl_status st = SL_OK;
 
+    if (r->sink.stats != NULL && r->sink.stats->kind == ST_PATTERN) {
+        st = pat_key(q, r->sink.stats, &w->env, &w->tmpl, w->by, w->args);
+        return st == SL_OK ? gt_add(&w->gt, w->by, w->args, ts) : st;
+    }
     if (r->sink.stats != NULL) {
         const struct stats_plan *sp = r->sink.stats->stats;
         for (size_t j = 0; j < sp->nby && st == SL_OK; j++)
@@ -412,10 +419,32 @@ static enum sl_status sink_row(struct worker *w, const struct unit *u,
     }
 }
 
-static bool has_terms(const struct qx *q, const char *msg, size_t len)
+/* Finds the first term in a segment's messages with one memmem over all
+ * of them (messages lie back to back), instead of one call per event. */
+struct term_scan {
+    const char *bytes;
+    size_t bytes_len;
+    size_t hit;                  /* offset of the next occurrence, or SIZE_MAX */
+    bool searched;
+};
+
+static bool event_has_terms(const struct qx *q, struct term_scan *ts,
+                            size_t off, size_t len)
 {
-    for (size_t t = 0; t < q->nterms; t++) {
-        if (memmem(msg, len, q->terms[t].s, q->terms[t].len) == NULL)
+    const struct term *t0 = &q->terms[0];
+
+    if (!ts->searched || (ts->hit != SIZE_MAX && ts->hit < off)) {
+        const char *p = memmem(ts->bytes + off, ts->bytes_len - off, t0->s, t0->len);
+        ts->hit = p ? (size_t)(p - ts->bytes) : SIZE_MAX;
+        ts->searched = true;
+    }
+    if (ts->hit == SIZE_MAX || ts->hit >= off + len)
+        return false;
+    if (ts->hit + t0->len > off + len &&
+        memmem(ts->bytes + off, len, t0->s, t0->len) == NULL)
+        return false; /* the occurrence straddles into the next message */
+    for (size_t t = 1; t < q->nterms; t++) {
+        if (memmem(ts->bytes + off, len, q->terms[t].s, q->terms[t].len) == NULL)
             return false;
     }
     return true;
@@ -438,6 +467,7 @@ static enum sl_status scan_segment(struct worker *w, const struct unit *u,
     const struct qgroup *g = &q->groups[u->group];
     enum sl_status st = SL_OK;
     size_t nstream = strlen(u->stream_name), nlog = strlen(g->log_value);
+    struct term_scan tsc = {v->bytes, v->bytes_len, SIZE_MAX, false};
 
     for (uint32_t e = 0; e < v->count && st == SL_OK; e++) {
         int64_t ts = v->ts[e];
@@ -449,7 +479,8 @@ static enum sl_status scan_segment(struct worker *w, const struct unit *u,
             continue;
         w->st.records_scanned++;
         w->st.bytes_scanned += (double)len;
-        if (!has_terms(q, msg, len) || !ts_can_enter(r, w, ts))
+        if (!ts_can_enter(r, w, ts) ||
+            (q->nterms > 0 && !event_has_terms(q, &tsc, v->off[e], len)))
             continue;
         for (size_t i = SLOT_NSYS; i < q->nslots; i++)
             w->slots[i] = val_null();
@@ -540,6 +571,7 @@ static enum sl_status worker_init(struct worker *w, struct run *r)
     arena_init(&w->scratch, 64 * 1024, 0);
     arena_init(&w->seg_arena, 1 << 20, 0);
     buf_init(&w->blob, SIZE_MAX);
+    buf_init(&w->tmpl, SIZE_MAX);
     w->fctx.scratch = &w->scratch;
     w->fctx.query_start_ms = q->start_ms;
     w->fctx.query_end_ms = q->end_ms;
@@ -575,6 +607,7 @@ static void worker_fini(struct worker *w)
     sl_free(w->args);
     sl_free(w->keys);
     buf_fini(&w->blob);
+    buf_fini(&w->tmpl);
     arena_fini(&w->scratch);
     arena_fini(&w->seg_arena);
 }
@@ -636,7 +669,9 @@ static struct qx_result *snapshot(struct run *r, struct cx_env *env,
     enum sl_status st = SL_OK;
 
     coll_init(&rows, &o, 0);
-    if (r->sink.stats) {
+    if (r->sink.stats && r->sink.stats->kind == ST_PATTERN) {
+        st = pat_rows(&r->gt, q, r->sink.stats, env, &rows);
+    } else if (r->sink.stats) {
         st = gt_rows(&r->gt, q, env, &rows);
     } else {
         rows.ord = r->coll.ord;

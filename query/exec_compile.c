@@ -299,6 +299,54 @@ static enum sl_status compile_stats(struct qx *q, const struct ast_cmd *c,
     return SL_OK;
 }
 
+/* pattern: a stats plan keyed by the template (computed by pat_key, so
+ * by[0] has no expression) counting rows and keeping the newest value. */
+static enum sl_status compile_pattern(struct qx *q, const struct ast_cmd *c,
+                                      struct stage *s, struct sl_err *err)
+{
+    static const char *const outs[5] = {
+        "@pattern", "@ratio", "@sampleCount", "@severityLabel", "@logSamples"
+    };
+    struct cx_scope sc = scope(q);
+    struct stats_plan *sp = alloc_n(q, 1, sizeof(*sp));
+    enum sl_status st;
+
+    if (sp == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    s->kind = ST_PATTERN;
+    s->stats = sp;
+    st = cx_compile(&sc, c->u.pattern.expr, &s->source, err);
+    if (st != SL_OK)
+        return st;
+    for (int i = 0; i < 5; i++) {
+        s->pattern_slots[i] = qx_slot(q, outs[i], strlen(outs[i]));
+        if (s->pattern_slots[i] < 0)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+    }
+    sp->nby = 1;
+    sp->by = alloc_n(q, 1, sizeof(*sp->by));
+    sp->by_slots = alloc_n(q, 1, sizeof(*sp->by_slots));
+    sp->naggs = 2;
+    sp->aggs = alloc_n(q, 2, sizeof(*sp->aggs));
+    sp->nouts = 2;
+    sp->outs = alloc_n(q, 2, sizeof(*sp->outs));
+    if (sp->by == NULL || sp->by_slots == NULL || sp->aggs == NULL || sp->outs == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    sp->by_slots[0] = s->pattern_slots[0];
+    sp->aggs[0].fn = FN_COUNT;
+    sp->aggs[1].fn = FN_LATEST;
+    sp->aggs[1].arg = s->source;
+    for (int i = 0; i < 2; i++) {
+        sp->outs[i].expr = alloc_n(q, 1, sizeof(struct cx));
+        if (sp->outs[i].expr == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        sp->outs[i].expr->kind = CX_AGG;
+        sp->outs[i].expr->slot = i;
+        sp->outs[i].slot = s->pattern_slots[i == 0 ? 2 : 4];
+    }
+    return SL_OK;
+}
+
 static enum sl_status compile_stage(struct qx *q, const struct ast_cmd *c,
                                     struct stage *s, struct sl_err *err)
 {
@@ -326,10 +374,9 @@ static enum sl_status compile_stage(struct qx *q, const struct ast_cmd *c,
         s->limit = c->u.limit.n;
         return SL_OK;
     case AST_CMD_PATTERN:
-        break;
+        return compile_pattern(q, c, s, err);
     }
-    return lex_fail(q->ast->text, q->ast->len, c->off, err,
-                    "the pattern command is not supported yet: use stats count(*) by a parsed field");
+    return sl_fail(err, SL_INTERNAL, "unknown command");
 }
 
 /* ---- output columns --------------------------------------------------- */
@@ -368,6 +415,13 @@ static enum sl_status compile_columns(struct qx *q, struct sl_err *err)
             dn = 0;
             for (size_t j = 0; j < c->u.list.n; j++)
                 add_column(q, disp, &dn, item_slot(q, &c->u.list.items[j]));
+        } else if (c->kind == AST_CMD_PATTERN) {
+            q->event_rows = false;
+            have_cols = true;
+            have_disp = false;
+            n = 0;
+            for (size_t j = 0; j < 5; j++)
+                add_column(q, cols, &n, s->pattern_slots[j]);
         } else if (c->kind == AST_CMD_STATS) {
             q->event_rows = false;
             have_cols = true;
@@ -548,7 +602,8 @@ enum sl_status qx_compile_pipeline(struct qx *q, struct sl_err *err)
         if (st != SL_OK)
             return st;
         if (q->scan_end == q->nstages &&
-            (q->stages[i].kind == ST_STATS || q->stages[i].kind == ST_SORT ||
+            (q->stages[i].kind == ST_STATS || q->stages[i].kind == ST_PATTERN ||
+             q->stages[i].kind == ST_SORT ||
              q->stages[i].kind == ST_LIMIT || q->stages[i].kind == ST_DEDUP))
             q->scan_end = i;
     }

@@ -28,7 +28,8 @@ enum stage_kind {
     ST_STATS,
     ST_SORT,
     ST_LIMIT,
-    ST_DEDUP
+    ST_DEDUP,
+    ST_PATTERN   /* stats-like: by template, count and a sample */
 };
 
 struct assign {
@@ -64,6 +65,8 @@ struct stage {
     bool *desc;
     size_t nkeys;
     int64_t limit;               /* ST_LIMIT */
+    int pattern_slots[5];        /* ST_PATTERN: @pattern @ratio @sampleCount
+                                    @severityLabel @logSamples */
 };
 
 /* A term every matching raw message contains. */
@@ -192,6 +195,21 @@ enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
 enum sl_status gt_rows(struct gtable *g, const struct qx *q,
                        struct cx_env *env, struct collector *out)
     SL_MUST_CHECK;
+
+/* ---- the pattern command (exec_pattern.c) ---- */
+
+/* The template of s[0..len) into out. */
+enum sl_status pat_template(const char *s, size_t len, struct buf *out)
+    SL_MUST_CHECK;
+/* The group key and aggregation arguments of one row for a pattern stage
+ * (tmpl: a buffer of the caller's that by[0] then points into). */
+enum sl_status pat_key(const struct qx *q, const struct stage *s,
+                       struct cx_env *env, struct buf *tmpl, struct val *by,
+                       struct val *args) SL_MUST_CHECK;
+/* The output rows of a pattern stage from its group table. */
+enum sl_status pat_rows(struct gtable *g, const struct qx *q,
+                        const struct stage *s, struct cx_env *env,
+                        struct collector *out) SL_MUST_CHECK;
 
 /* ---- after the scan (exec_post.c) ---- */
 

@@ -166,21 +166,27 @@ static enum sl_status post_stats(struct qx *q, const struct stage *s,
     struct collector out;
     struct order o = {0};
     struct val by[64], args[64];
+    struct buf tmpl;
     enum sl_status st = SL_OK;
 
     if (sp->nby > 64 || sp->naggs > 64)
         return SL_LIMIT;
+    buf_init(&tmpl, SIZE_MAX);
     gt_init(&g, sp);
     for (size_t i = 0; i < rows->n && st == SL_OK; i++) {
         struct xrow *r = rows->rows[i];
         env->slots = r->slots;
         env->fctx->timestamp_ms = r->ts;
-        for (size_t j = 0; j < sp->nby && st == SL_OK; j++)
-            st = cx_eval(sp->by[j], env, &q->regexes, &by[j]);
-        for (size_t j = 0; j < sp->naggs && st == SL_OK; j++) {
-            args[j] = val_null();
-            if (sp->aggs[j].arg != NULL)
-                st = cx_eval(sp->aggs[j].arg, env, &q->regexes, &args[j]);
+        if (s->kind == ST_PATTERN) {
+            st = pat_key(q, s, env, &tmpl, by, args);
+        } else {
+            for (size_t j = 0; j < sp->nby && st == SL_OK; j++)
+                st = cx_eval(sp->by[j], env, &q->regexes, &by[j]);
+            for (size_t j = 0; j < sp->naggs && st == SL_OK; j++) {
+                args[j] = val_null();
+                if (sp->aggs[j].arg != NULL)
+                    st = cx_eval(sp->aggs[j].arg, env, &q->regexes, &args[j]);
+            }
         }
         if (st == SL_OK)
             st = gt_add(&g, by, args, r->ts);
@@ -188,8 +194,9 @@ static enum sl_status post_stats(struct qx *q, const struct stage *s,
     }
     coll_init(&out, &o, 0);
     if (st == SL_OK)
-        st = gt_rows(&g, q, env, &out);
+        st = s->kind == ST_PATTERN ? pat_rows(&g, q, s, env, &out) : gt_rows(&g, q, env, &out);
     gt_fini(&g);
+    buf_fini(&tmpl);
     if (st != SL_OK) {
         coll_fini(&out);
         return st;
@@ -309,6 +316,7 @@ enum sl_status qx_post(struct qx *q, struct collector *rows, size_t from,
             st = post_rowwise(q, s, rows, env);
             break;
         case ST_STATS:
+        case ST_PATTERN:
             st = post_stats(q, s, rows, env);
             break;
         case ST_SORT:

@@ -411,6 +411,24 @@ TEST(regex_parse_and_in_filter)
     qx_result_free(r);
 }
 
+TEST(pattern_clusters_messages)
+{
+    /* Messages are "<LEVEL> user=uN ms=N path=/pN": two templates. */
+    struct qx_result *r = run("pattern @message");
+    int errors = 0;
+    for (int i = 0; i < NSTR * NEV; i++)
+        errors += events[i].error;
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 2);
+    CHECK_EQ_STR(cell(&r->rows[0], "@pattern"), "INFO user=<*> ms=<*> path=<*>");
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "@sampleCount"), NSTR * NEV - errors);
+    CHECK_EQ_STR(cell(&r->rows[0], "@severityLabel"), "INFO");
+    CHECK_EQ_STR(cell(&r->rows[1], "@pattern"), "ERROR user=<*> ms=<*> path=<*>");
+    CHECK_EQ_INT((int64_t)num(&r->rows[1], "@sampleCount"), errors);
+    CHECK(fabs(num(&r->rows[1], "@ratio") - (double)errors / (NSTR * NEV)) < 1e-9);
+    qx_result_free(r);
+}
+
 TEST(malformed_query_never_scans)
 {
     struct sl_err err = {0};
