@@ -47,8 +47,10 @@ enum sl_status fn_call(const struct fn_def *f, const struct fn_args *a,
                        struct fn_ctx *ctx, struct val *out) SL_MUST_CHECK;
 
 /* Floors ms to a multiple of the period (UTC; weeks start on Monday as
- * in CloudWatch; months, quarters and years on the calendar). A zero
- * count leaves ms as it is. */
+ * in CloudWatch; months, quarters and years on the calendar, as multiples
+ * of count months counted from 1970-01, so 5mo bins start 1970-01,
+ * 1970-06, ...). A zero count, a period longer than about 500,000 years
+ * or ms beyond +-8.64e15 leaves ms as it is. */
 int64_t fn_period_floor(int64_t ms, const struct lex_period *p);
 /* The smallest multiple of the period >= ms (dateceil). */
 int64_t fn_period_ceil(int64_t ms, const struct lex_period *p);
