@@ -161,8 +161,8 @@ static enum sl_status format_num(double d, struct buf *out)
 
     if (isnan(d) || isinf(d))
         return buf_printf(out, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
-    if (d == floor(d) && fabs(d) < 1e18)
-        return buf_printf(out, "%lld", (long long)d);
+    if (d == floor(d) && fabs(d) < 1e21)
+        return buf_printf(out, "%.0f", d == 0 ? 0.0 : d); /* no "-0" */
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
         if (strtod(tmp, NULL) == d)
