@@ -12,16 +12,16 @@
  * The type comes from the first bytes: '{' (after blanks) JSON; with a
  * custom flow format, that format; "2 " the default flow format; "1.0 "
  * Route 53; "START "/"END "/"REPORT " Lambda platform lines; and Lambda
- * runtime lines ("<ISO time>	<request id>	..." or "[LEVEL]	<ISO
- * time>	<request id>	..."), which give @requestId and flatten their first
- * '{' fragment as JSON. Anything else yields nothing.
+ * runtime lines ("<ISO time>\t<request id>\t..." or
+ * "[LEVEL]\t<ISO time>\t<request id>\t..."), which give @requestId and
+ * flatten their first '{' fragment as JSON. Anything else yields nothing.
  *
  * JSON: nested keys joined with '.', array elements by index (a.0.b); a
  * top-level key starting with '@' is exposed with one more ('@x' ->
  * '@@x'). A field is a scalar or an empty object/array; the walk stops
  * after DISC_MAX_FIELDS of them, counted in message order. Malformed JSON
  * yields the fields found before the first error the walk meets (values
- * it skips are checked for balance only). Of a repeated key, the first
+ * it skips are checked for structure, not for their strings and numbers). Of a repeated key, the first
  * occurrence wins in disc_extract; disc_each lists every occurrence.
  *
  * Flow log and Route 53 records must have exactly the format's number of
@@ -67,16 +67,19 @@ enum sl_status disc_plan_new(const char *const *names, size_t n,
                              struct arena *a,
                              struct disc_plan **out) SL_MUST_CHECK;
 
-/* True when the plan wants no field at all (disc_extract is then free). */
+/* True when the plan wants no field any message can have (disc_extract
+ * then only sets out[] to null; callers may skip it). */
 bool disc_plan_empty(const struct disc_plan *p);
 
-/* Sets out[i] to the value of the plan's names[i] in msg[0..len), or null
- * when the message does not have it. flow: the group's custom format, or
- * NULL for the default v2 format. Strings point into msg when they can,
- * else (JSON escapes) into scratch. JSON numbers, and the numeric fields
- * of flow logs, Lambda and Route 53 lines, come back as VAL_NUM; JSON
- * true/false as VAL_BOOL; JSON null as null; a JSON object or array
- * addressed whole as VAL_JSON. A flow log's "-" is null. SL_NOMEM when
+/* Sets out[i] (out has room for the plan's n names) to the value of the
+ * plan's names[i] in msg[0..len), or null when the message does not have
+ * it. flow: the group's custom format, or NULL for the default v2 format.
+ * Strings point into msg when they can, else (JSON escapes) into scratch.
+ * JSON numbers, and the numeric fields of flow logs and Lambda lines, come
+ * back as VAL_NUM; JSON true/false as VAL_BOOL; JSON null as null; a JSON
+ * object or array addressed whole as VAL_JSON (its text in msg). A flow
+ * log's "-" is null. Allocates nothing unless a wanted JSON string or key
+ * has escapes (or the plan wants over 256 JSON names). SL_NOMEM when
  * scratch is exhausted. */
 enum sl_status disc_extract(const struct disc_plan *p,
                             const struct disc_flow_format *flow,

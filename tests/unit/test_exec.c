@@ -29,7 +29,7 @@ struct gen {
     int user;       /* 0..9 */
     int ms;         /* 0..999 */
     bool error;
-    char msg[96];
+    char msg[160];
 };
 
 static struct gen events[NSTR * NEV];
@@ -154,12 +154,13 @@ static void publish(void *ctx, struct qx_result *r, bool final)
 }
 
 /* Runs text over [start, end]; returns the result (NULL and err on failure). */
-static struct qx_result *run_range(const char *text, int64_t start, int64_t end,
-                                   int64_t limit, struct sl_err *err)
+static struct qx_result *run_group(int64_t gid, const char *gname, const char *text,
+                                   int64_t start, int64_t end, int64_t limit,
+                                   struct sl_err *err)
 {
     struct qx *q;
     struct qx_opts o = {.workers = 2, .mem_cap = 64 << 20, .now_ms = T0 + 3600000};
-    struct qx_group g = {.id = group_id, .name = "app"};
+    struct qx_group g = {.id = gid, .name = gname};
     struct got got = {0};
 
     if (qx_compile(text, strlen(text), start, end, limit, &o, &q, err) != SL_OK)
@@ -171,6 +172,12 @@ static struct qx_result *run_range(const char *text, int64_t start, int64_t end,
     }
     qx_free(q);
     return got.final;
+}
+
+static struct qx_result *run_range(const char *text, int64_t start, int64_t end,
+                                   int64_t limit, struct sl_err *err)
+{
+    return run_group(group_id, "app", text, start, end, limit, err);
 }
 
 static struct qx_result *run(const char *text)
@@ -194,7 +201,7 @@ static const char *cell(const struct qx_row *row, const char *field)
 static double num(const struct qx_row *row, const char *field)
 {
     const char *v = cell(row, field);
-    return v ? strtod(v, NULL) : NAN;
+    return v ? strtod(v, NULL) : (double)NAN;
 }
 
 /* @timestamp as results print it, computed with gmtime_r. */
@@ -202,10 +209,10 @@ static void fmt_ts(int64_t ms, char out[32])
 {
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
+    char date[24];
     gmtime_r(&secs, &tm);
-    snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(ms % 1000));
+    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, 32, "%.19s.%03u", date, (unsigned)(ms % 1000));
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -426,6 +433,187 @@ TEST(pattern_clusters_messages)
     CHECK_EQ_STR(cell(&r->rows[1], "@pattern"), "ERROR user=<*> ms=<*> path=<*>");
     CHECK_EQ_INT((int64_t)num(&r->rows[1], "@sampleCount"), errors);
     CHECK(fabs(num(&r->rows[1], "@ratio") - (double)errors / (NSTR * NEV)) < 1e-9);
+    qx_result_free(r);
+}
+
+/* ---- discovered fields: VPC flow logs, JSON, Lambda ------------------------ */
+
+#define NFLOW 5000
+
+struct flow {
+    int64_t ts;
+    int src;        /* 10.0.0.<src> */
+    int port;
+    int bytes;
+    bool reject, nodata;
+    int lat, status, path;   /* the JSON twin of the event */
+};
+
+static struct flow flows[NFLOW];
+static int64_t flow_gid, json_gid, lambda_gid;
+
+TEST(setup_discovery_groups)
+{
+    struct gen *g = sl_calloc(NFLOW, sizeof(*g));
+    int64_t sid;
+    struct sl_err err = {0};
+
+    REQUIRE(g != NULL);
+    REQUIRE_OK(store_ensure_stream(store, "flow", "eni-1-all", &flow_gid, &sid, &err));
+    for (int i = 0; i < NFLOW; i++) {
+        struct flow *f = &flows[i];
+        f->ts = T0 + (int64_t)i * 997;
+        f->src = (int)(next_rand() % 40);
+        f->port = (int)(next_rand() % 4) * 1000 + 22;
+        f->bytes = (int)(next_rand() % 100000);
+        f->reject = next_rand() % 4 == 0;
+        f->nodata = next_rand() % 50 == 0;
+        g[i].ts = f->ts;
+        if (f->nodata)
+            snprintf(g[i].msg, sizeof(g[i].msg),
+                     "2 123456789012 eni-1 - - - - - - - %lld %lld - NODATA",
+                     (long long)(f->ts / 1000), (long long)(f->ts / 1000 + 60));
+        else
+            snprintf(g[i].msg, sizeof(g[i].msg),
+                     "2 123456789012 eni-1 10.0.0.%d 172.31.0.1 %d 443 6 3 %d %lld %lld %s OK",
+                     f->src, f->port, f->bytes, (long long)(f->ts / 1000),
+                     (long long)(f->ts / 1000 + 60), f->reject ? "REJECT" : "ACCEPT");
+    }
+    ingest(store, flow_gid, sid, g, NFLOW);
+    REQUIRE_OK(store_ensure_stream(store, "json", "app-1", &json_gid, &sid, &err));
+    for (int i = 0; i < NFLOW; i++) {
+        struct flow *f = &flows[i];
+        f->lat = (int)(next_rand() % 2000);
+        f->status = next_rand() % 10 == 0 ? 503 : 200;
+        f->path = (int)(next_rand() % 3);
+        snprintf(g[i].msg, sizeof(g[i].msg),
+                 "{\"req\":{\"path\":\"/p%d\",\"status\":%d},\"latencyMs\":%d,\"ok\":%s}",
+                 f->path, f->status, f->lat, f->status == 200 ? "true" : "false");
+    }
+    ingest(store, json_gid, sid, g, NFLOW);
+    REQUIRE_OK(store_ensure_stream(store, "lambda", "2024/01/01/[$LATEST]abc", &lambda_gid,
+                                   &sid, &err));
+    for (int i = 0; i < NFLOW; i++) {
+        snprintf(g[i].msg, sizeof(g[i].msg),
+                 "REPORT RequestId: r-%d\tDuration: %d.5 ms\tBilled Duration: %d ms\t"
+                 "Memory Size: 128 MB\tMax Memory Used: 70 MB", i, i % 100, i % 100 + 1);
+    }
+    ingest(store, lambda_gid, sid, g, NFLOW);
+    sl_free(g);
+}
+
+static struct qx_result *run_in(int64_t gid, const char *name, const char *text)
+{
+    struct sl_err err = {0};
+    struct qx_result *r = run_group(gid, name, text, T0, T0 + 100LL * NFLOW * 1000, 0, &err);
+    if (r == NULL)
+        fprintf(stderr, "  query failed: %s\n    %s\n", text, err.msg);
+    return r;
+}
+
+TEST(flow_rejections_by_source_top_3)
+{
+    struct qx_result *r = run_in(flow_gid, "flow",
+        "filter action=\"REJECT\" | stats count(*) as c by srcAddr | sort c desc | limit 3");
+    int counts[40] = {0};
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 3);
+    for (int i = 0; i < NFLOW; i++)
+        counts[flows[i].src] += flows[i].reject && !flows[i].nodata;
+    for (size_t k = 0; k < 3; k++) {
+        const char *a = cell(&r->rows[k], "srcAddr");
+        REQUIRE(a != NULL);
+        CHECK_EQ_INT((int64_t)num(&r->rows[k], "c"), counts[atoi(a + 7)]);
+        for (int x = 0; x < 40; x++)   /* nobody beats the k-th */
+            CHECK(k > 0 || counts[x] <= counts[atoi(a + 7)]);
+    }
+    qx_result_free(r);
+}
+
+TEST(flow_bytes_by_5_minute_bins)
+{
+    struct qx_result *r = run_in(flow_gid, "flow", "stats sum(bytes) as b by bin(5m) as t | sort t asc");
+    int64_t first = (flows[0].ts / 300000) * 300000, last = (flows[NFLOW - 1].ts / 300000) * 300000;
+    int64_t nbins = (last - first) / 300000 + 1;
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, nbins);
+    for (int64_t b = 0; b < nbins; b++) {
+        int64_t lo = first + b * 300000, sum = 0;
+        char want[32];
+        for (int i = 0; i < NFLOW; i++)
+            sum += (!flows[i].nodata && flows[i].ts >= lo && flows[i].ts < lo + 300000) ? flows[i].bytes : 0;
+        fmt_ts(lo, want);
+        CHECK_EQ_STR(cell(&r->rows[b], "t"), want);
+        CHECK_EQ_INT((int64_t)num(&r->rows[b], "b"), sum);
+    }
+    qx_result_free(r);
+}
+
+TEST(flow_dash_is_absent)
+{
+    struct qx_result *r = run_in(flow_gid, "flow",
+        "stats count(*) as all, count(srcAddr) as with_src, count_distinct(dstPort) as ports "
+        "by logStatus | sort logStatus asc");
+    int nodata = 0;
+    for (int i = 0; i < NFLOW; i++)
+        nodata += flows[i].nodata;
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 2);
+    CHECK_EQ_STR(cell(&r->rows[0], "logStatus"), "NODATA");
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "all"), nodata);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "with_src"), 0);
+    CHECK_EQ_STR(cell(&r->rows[1], "logStatus"), "OK");
+    CHECK_EQ_INT((int64_t)num(&r->rows[1], "with_src"), NFLOW - nodata);
+    CHECK_EQ_INT((int64_t)num(&r->rows[1], "ports"), 1);
+    qx_result_free(r);
+}
+
+TEST(json_nested_fields_and_percentile)
+{
+    struct qx_result *r = run_in(json_gid, "json",
+        "filter req.status = 200 and ok | stats pct(latencyMs, 50) as p50, count(*) as n "
+        "by req.path | sort req.path");
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 3);
+    for (size_t k = 0; k < 3; k++) {
+        /* sort without asc/desc is descending: /p2, /p1, /p0 */
+        int path = 2 - (int)k, n = 0;
+        int *v = sl_calloc(NFLOW, sizeof(int));
+        char want[8];
+        snprintf(want, sizeof(want), "/p%u", (unsigned)path % 10u);
+        CHECK_EQ_STR(cell(&r->rows[k], "req.path"), want);
+        for (int i = 0; i < NFLOW; i++) {
+            if (flows[i].status == 200 && flows[i].path == path)
+                v[n++] = flows[i].lat;
+        }
+        for (int i = 1; i < n; i++) {
+            int x = v[i], j = i - 1;
+            while (j >= 0 && v[j] > x) {
+                v[j + 1] = v[j];
+                j--;
+            }
+            v[j + 1] = x;
+        }
+        CHECK_EQ_INT((int64_t)num(&r->rows[k], "n"), n);
+        CHECK_EQ_INT((int64_t)num(&r->rows[k], "p50"), v[(int)ceil(0.5 * n) - 1]);
+        sl_free(v);
+    }
+    qx_result_free(r);
+}
+
+TEST(lambda_report_fields)
+{
+    struct qx_result *r = run_in(lambda_gid, "lambda",
+        "filter @type = \"REPORT\" | stats avg(@duration) as d, max(@billedDuration) as b, "
+        "max(@maxMemoryUsed / 1000 / 1000) as mb");
+    double sum = 0;
+    for (int i = 0; i < NFLOW; i++)
+        sum += i % 100 + 0.5;
+    REQUIRE(r != NULL);
+    REQUIRE_EQ_INT(r->nrows, 1);
+    CHECK(fabs(num(&r->rows[0], "d") - sum / NFLOW) < 1e-9);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "b"), 100);
+    CHECK_EQ_INT((int64_t)num(&r->rows[0], "mb"), 70);
     qx_result_free(r);
 }
 
