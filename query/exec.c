@@ -659,10 +659,12 @@ static enum sl_status run_round(struct run *r, struct sl_err *err)
 }
 
 /* Rows of the run so far, through the rest of the pipeline. */
-static struct qx_result *snapshot(struct run *r, struct cx_env *env,
-                                  struct sl_err *err)
+static struct qx_result *snapshot(struct run *r, struct sl_err *err)
 {
     struct qx *q = r->q;
+    /* Worker 0's regex match data and scratch (the workers are parked),
+     * but slots of its own: finishing points env at rows it then frees. */
+    struct cx_env env_copy = r->w[0].env, *env = &env_copy;
     struct collector rows;
     struct order o = {0};
     struct qx_result *res = NULL;
@@ -734,12 +736,14 @@ static enum sl_status run_rounds(struct run *r, qx_publish_fn publish, void *ctx
 {
     enum sl_status st = SL_OK;
     int64_t last_publish = sl_mono_ms();
+    int64_t every = r->q->opts.publish_ms ? r->q->opts.publish_ms : QX_PUBLISH_MS;
+    uint64_t round_bytes = r->q->opts.round_bytes ? r->q->opts.round_bytes : QX_ROUND_BYTES;
     size_t i = 0;
 
     while (st == SL_OK && i < r->plan.n) {
         uint64_t bytes = 0;
         size_t end = i;
-        while (end < r->plan.n && (end == i || bytes < QX_ROUND_BYTES))
+        while (end < r->plan.n && (end == i || bytes < round_bytes))
             bytes += (uint64_t)r->plan.units[end++].seg.raw_bytes;
         atomic_store(&r->next, i);
         r->round_end = end;
@@ -752,8 +756,8 @@ static enum sl_status run_rounds(struct run *r, qx_publish_fn publish, void *ctx
         if (r->deadline && sl_mono_ms() > r->deadline)
             return sl_fail(err, SL_TIMEOUT, "the query ran longer than its timeout of %lld s",
                            (long long)(r->q->opts.timeout_ms / 1000));
-        if (i < r->plan.n && sl_mono_ms() - last_publish >= QX_PUBLISH_MS) {
-            struct qx_result *res = snapshot(r, &r->w[0].env, err);
+        if (i < r->plan.n && sl_mono_ms() - last_publish >= every) {
+            struct qx_result *res = snapshot(r, err);
             if (res == NULL)
                 return err->code ? err->code : SL_NOMEM;
             publish(ctx, res, false);
@@ -804,7 +808,7 @@ enum sl_status qx_run(struct qx *q, struct store *s, qx_publish_fn publish,
     if (st == SL_OK)
         st = run_rounds(r, publish, ctx, err);
     if (st == SL_OK) {
-        struct qx_result *res = snapshot(r, &r->w[0].env, err);
+        struct qx_result *res = snapshot(r, err);
         if (res == NULL)
             st = err->code ? err->code : SL_NOMEM;
         else

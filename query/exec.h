@@ -29,6 +29,9 @@ struct qx_opts {
     size_t mem_cap;              /* bytes of rows and aggregation state */
     int64_t timeout_ms;          /* 0 = none */
     int64_t now_ms;              /* the query's start (now(), relative times) */
+    uint64_t round_bytes;        /* raw bytes scanned between merges; 0 = default */
+    int64_t publish_ms;          /* partial results at most this often; 0 =
+                                    default, < 0 after every round */
 };
 
 /* One log group to scan. */

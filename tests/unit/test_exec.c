@@ -617,6 +617,74 @@ TEST(lambda_report_fields)
     qx_result_free(r);
 }
 
+/* Cancels the query from the publish callback after the first partial. */
+struct cancel_ctx {
+    struct qx *q;
+    int partials;
+    bool final;
+    int64_t last_n;
+    bool grew;
+};
+
+static void publish_then_cancel(void *ctx, struct qx_result *r, bool final)
+{
+    struct cancel_ctx *c = ctx;
+    if (final)
+        c->final = true;
+    else
+        c->partials++;
+    if (r->nrows == 1) {
+        int64_t n = (int64_t)num(&r->rows[0], "n");
+        c->grew |= n > c->last_n;
+        c->last_n = n;
+    }
+    qx_result_free(r);
+    if (c->partials == 2)
+        qx_cancel(c->q);
+}
+
+TEST(partial_results_then_cancel)
+{
+    const char *text = "stats count(*) as n";
+    struct qx_opts o = {.workers = 1, .mem_cap = 64 << 20, .round_bytes = 1, .publish_ms = -1};
+    struct qx_group g = {.id = group_id, .name = "app"};
+    struct cancel_ctx c = {0};
+    struct sl_err err = {0};
+
+    REQUIRE_OK(qx_compile(text, strlen(text), T0, T0 + 10LL * NEV * STEP, 0, &o, &c.q, &err));
+    REQUIRE_OK(qx_add_group(c.q, &g, &err));
+    c.last_n = 0;
+    /* One segment a round, a partial result after each: stopped after two. */
+    CHECK_EQ_INT(qx_run(c.q, store, publish_then_cancel, &c, &err), SL_CANCELLED);
+    CHECK_EQ_INT(c.partials, 2);
+    CHECK(!c.final);
+    CHECK(c.grew);
+    CHECK(c.last_n > 0 && c.last_n < NSTR * NEV);
+    qx_free(c.q);
+}
+
+TEST(partial_results_match_the_final_one)
+{
+    const char *text = "parse @message \"user=* \" as user | stats count(*) as n by user | sort n desc";
+    struct qx_opts o = {.workers = 2, .mem_cap = 64 << 20, .round_bytes = 1, .publish_ms = -1};
+    struct qx_group g = {.id = group_id, .name = "app"};
+    struct got got = {0};
+    struct qx *q;
+    struct sl_err err = {0};
+    int64_t total = 0;
+
+    REQUIRE_OK(qx_compile(text, strlen(text), T0, T0 + 10LL * NEV * STEP, 0, &o, &q, &err));
+    REQUIRE_OK(qx_add_group(q, &g, &err));
+    REQUIRE_OK(qx_run(q, store, publish, &got, &err));
+    CHECK(got.partials >= 3);
+    REQUIRE(got.final != NULL);
+    for (size_t i = 0; i < got.final->nrows; i++)
+        total += (int64_t)num(&got.final->rows[i], "n");
+    CHECK_EQ_INT(total, NSTR * NEV);
+    qx_result_free(got.final);
+    qx_free(q);
+}
+
 TEST(malformed_query_never_scans)
 {
     struct sl_err err = {0};
