@@ -700,11 +700,18 @@ static struct qx_result *snapshot(struct run *r, struct sl_err *err)
         sl_fail(err, st, "out of memory building results");
     if (st == SL_OK) {
         struct qx_stats s = r->st;
+        /* Skipped: whatever the groups hold that was not scanned, pruned
+         * by the index (time, streams) or passed over during the scan.
+         * Segment raw bytes count 26 bytes of overhead an event. */
+        double msg_bytes = (double)r->plan.bytes_total - 26.0 * (double)r->plan.records_total;
         s.groups_scanned = (double)q->ngroups;
-        s.records_skipped += (double)(r->plan.records_total) - s.records_scanned -
-                             s.records_skipped;
+        s.records_skipped = (double)r->plan.records_total - s.records_scanned;
+        s.bytes_skipped = msg_bytes - s.bytes_scanned;
+        s.segments_skipped += (double)r->plan.segs_total - (double)r->plan.n;
         if (s.records_skipped < 0)
             s.records_skipped = 0;
+        if (s.bytes_skipped < 0)
+            s.bytes_skipped = 0;
         res = qx_result_build(q, &rows, &s);
         if (res == NULL)
             sl_fail(err, SL_NOMEM, "out of memory building results");

@@ -357,6 +357,9 @@ TEST(time_range_is_inclusive_and_prunes)
     REQUIRE(r != NULL);
     CHECK_EQ_INT((int64_t)num(&r->rows[0], "n"), 7);
     CHECK(r->stats.records_scanned < NSTR * NEV / 2);
+    CHECK_EQ_INT((int64_t)(r->stats.records_scanned + r->stats.records_skipped), NSTR * NEV);
+    CHECK(r->stats.segments_skipped > 0);
+    CHECK(r->stats.bytes_skipped > 0);
     qx_result_free(r);
 }
 
