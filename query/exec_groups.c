@@ -11,7 +11,6 @@
 #include <string.h>
 
 struct xgroup {
-    struct xgroup *chain;        /* same bucket */
     struct xgroup *next;         /* insertion order */
     uint64_t hash;
     uint32_t keylen;
@@ -80,17 +79,27 @@ static size_t encode_key(const struct val *by, size_t n, char *key, size_t cap)
     return len;
 }
 
+/* Open addressing with linear probing over (hash, group) pairs: a probe
+ * compares hashes without touching the group, so a miss costs one cache
+ * line, not one per chained group. */
+struct gslot {
+    uint64_t hash;
+    struct xgroup *g;            /* NULL: empty */
+};
+
 static enum sl_status grow(struct gtable *g)
 {
     size_t nb = g->nbuckets ? g->nbuckets * 2 : 64;
-    struct xgroup **b = sl_calloc(nb, sizeof(*b));
+    struct gslot *b = sl_calloc(nb, sizeof(*b));
 
     if (b == NULL)
         return SL_NOMEM;
     for (struct xgroup *x = g->first; x != NULL; x = x->next) {
         size_t i = x->hash & (nb - 1);
-        x->chain = b[i];
-        b[i] = x;
+        while (b[i].g != NULL)
+            i = (i + 1) & (nb - 1);
+        b[i].hash = x->hash;
+        b[i].g = x;
     }
     g->mem += (nb - g->nbuckets) * sizeof(*b);
     sl_free(g->buckets);
@@ -107,17 +116,19 @@ static enum sl_status lookup(struct gtable *g, const char *key, size_t keylen,
     size_t naggs = g->sp->naggs, nby = g->sp->nby;
     struct xgroup *x;
     char *k;
+    struct gslot *slots;
+    size_t i;
 
-    if (g->nbuckets > 0) {
-        for (x = g->buckets[h & (g->nbuckets - 1)]; x != NULL; x = x->chain) {
-            if (x->hash == h && x->keylen == keylen && memcmp(x->key, key, keylen) == 0) {
-                *out = x;
-                return SL_OK;
-            }
-        }
-    }
     if ((g->n + 1) * 2 > g->nbuckets && grow(g) != SL_OK)
         return SL_NOMEM;
+    slots = g->buckets;
+    for (i = h & (g->nbuckets - 1); slots[i].g != NULL; i = (i + 1) & (g->nbuckets - 1)) {
+        x = slots[i].g;
+        if (slots[i].hash == h && x->keylen == keylen && memcmp(x->key, key, keylen) == 0) {
+            *out = x;
+            return SL_OK;
+        }
+    }
     x = arena_alloc(&g->arena, sizeof(*x) + naggs * sizeof(struct agg_state));
     k = arena_alloc(&g->arena, keylen ? keylen : 1);
     if (x == NULL || k == NULL)
@@ -126,16 +137,16 @@ static enum sl_status lookup(struct gtable *g, const char *key, size_t keylen,
     x->by = arena_alloc(&g->arena, (nby ? nby : 1) * sizeof(*x->by));
     if (x->by == NULL)
         return SL_NOMEM;
-    for (size_t i = 0; i < nby; i++) {
-        if (val_copy(&g->arena, &by[i], &x->by[i]) != SL_OK)
+    for (size_t j = 0; j < nby; j++) {
+        if (val_copy(&g->arena, &by[j], &x->by[j]) != SL_OK)
             return SL_NOMEM;
     }
     memcpy(k, key, keylen);
     x->key = k;
     x->keylen = (uint32_t)keylen;
     x->hash = h;
-    x->chain = g->buckets[h & (g->nbuckets - 1)];
-    g->buckets[h & (g->nbuckets - 1)] = x;
+    slots[i].hash = h;
+    slots[i].g = x;
     *g->tail = x;
     g->tail = &x->next;
     g->n++;

@@ -171,10 +171,11 @@ void coll_fini(struct collector *c);
 /* ---- stats group table (exec_groups.c) ---- */
 
 struct xgroup;
+struct gslot;
 
 struct gtable {
     const struct stats_plan *sp;
-    struct xgroup **buckets;
+    struct gslot *buckets;
     size_t nbuckets, n;
     struct xgroup *first;        /* insertion order list */
     struct xgroup **tail;
