@@ -5,6 +5,7 @@
 
 #include "common/alloc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void api_config_defaults(struct api_config *c)
@@ -15,21 +16,34 @@ void api_config_defaults(struct api_config *c)
     c->max_age_ms = 14LL * 86400000;
     c->max_ahead_ms = 2LL * 3600000;
     c->max_inflight_bytes = 64u << 20;
+    snprintf(c->account_id, sizeof(c->account_id), "000000000000");
+    snprintf(c->region, sizeof(c->region), "us-east-1");
+    c->max_queries = 20;
+    c->query_timeout_ms = 15 * 60000;
+    c->query_mem = 256u << 20;
 }
 
 struct api *api_create(struct store *s, const struct api_config *c)
 {
+    struct sl_err err = {0};
     struct api *a = sl_calloc(1, sizeof(*a));
     if (a == NULL)
         return NULL;
     a->store = s;
     a->cfg = *c;
     atomic_init(&a->inflight, 0);
+    if (rest_query_init(a, &err) != SL_OK) {
+        sl_free(a);
+        return NULL;
+    }
     return a;
 }
 
 void api_destroy(struct api *a)
 {
+    if (a == NULL)
+        return;
+    rest_query_fini(a);
     sl_free(a);
 }
 
@@ -123,6 +137,8 @@ enum api_result api_handle(struct api *a, struct api_req *req,
 
     resp->status = 500;
     resp->content_type = "application/json";
+    if (n == 0 && method_is(req, "POST"))
+        return cwl_handle(a, req, resp);
     if (n == 1 && seg_is(seg[0], len[0], "healthz")) {
         if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
             method_not_allowed(&r, "GET");
@@ -151,6 +167,44 @@ enum api_result api_handle(struct api *a, struct api_req *req,
             rest_admin_stats(&r);
         return API_DONE;
     }
+    if (n == 3 && seg_is(seg[2], len[2], "query")) {
+        if (method_is(req, "POST"))
+            return rest_query_sync(&r);
+        method_not_allowed(&r, "POST");
+        return API_DONE;
+    }
+    if (seg_is(seg[2], len[2], "queries")) {
+        if (n == 3 && method_is(req, "GET"))
+            rest_queries_list(&r);
+        else if (n == 3 && method_is(req, "POST"))
+            rest_query_start(&r);
+        else if (n == 3)
+            method_not_allowed(&r, "GET or POST");
+        else if (n == 4 && seg_is(seg[3], len[3], "explain") &&
+                 method_is(req, "POST"))
+            rest_query_explain(&r);
+        else if (n == 4 && seg_is(seg[3], len[3], "explain"))
+            method_not_allowed(&r, "POST");
+        else if (n == 4 && decode_name(&r, seg[3], len[3], &r.id)) {
+            if (method_is(req, "GET"))
+                rest_query_get(&r);
+            else if (method_is(req, "DELETE"))
+                rest_query_stop(&r);
+            else
+                method_not_allowed(&r, "GET or DELETE");
+        } else if (n != 4)
+            goto not_found;
+        return API_DONE;
+    }
+    if (n == 4 && seg_is(seg[2], len[2], "records")) {
+        if (!decode_name(&r, seg[3], len[3], &r.id))
+            return API_DONE;
+        if (method_is(req, "GET"))
+            rest_record_get(&r);
+        else
+            method_not_allowed(&r, "GET");
+        return API_DONE;
+    }
     if (!seg_is(seg[2], len[2], "groups"))
         goto not_found;
     if (n == 3) {
@@ -171,6 +225,13 @@ enum api_result api_handle(struct api *a, struct api_req *req,
             rest_group_delete(&r);
         else
             method_not_allowed(&r, "GET or DELETE");
+        return API_DONE;
+    }
+    if (n == 5 && seg_is(seg[4], len[4], "fields")) {
+        if (method_is(req, "GET"))
+            rest_group_fields(&r);
+        else
+            method_not_allowed(&r, "GET");
         return API_DONE;
     }
     if (!seg_is(seg[4], len[4], "streams"))

@@ -1,5 +1,5 @@
-/* api/api.h: the HTTP surfaces of Sluice (native REST now; the CloudWatch
- * JSON protocol joins here) without knowing the HTTP library. server/ turns
+/* api/api.h: the HTTP surfaces of Sluice (native REST and the CloudWatch
+ * Logs JSON protocol on POST /) without knowing the HTTP library. server/ turns
  * each request into an api_req and sends back the api_resp. A handler
  * either answers at once (API_DONE) or, for writes waiting on a group
  * commit, answers later: it returns API_PENDING and, once the response is
@@ -24,6 +24,12 @@ struct api_config {
     int64_t max_age_ms;          /* oldest accepted event, before now (14 d) */
     int64_t max_ahead_ms;        /* newest accepted event, after now (2 h) */
     size_t max_inflight_bytes;   /* request bodies held at once, all requests */
+    char account_id[13];         /* 12 digits, in ARNs ("000000000000") */
+    char region[64];             /* in ARNs ("us-east-1") */
+    int max_queries;             /* queries running at once (20) */
+    int64_t query_timeout_ms;    /* longest query run; 0 = none (15 min) */
+    size_t query_mem;            /* rows and aggregation state a query may
+                                    hold (256 MiB) */
 };
 
 void api_config_defaults(struct api_config *c);
@@ -38,6 +44,13 @@ struct api_req {
     struct arena *arena;         /* dies with the request */
     void (*resume)(void *ctx);   /* for API_PENDING; called once */
     void *resume_ctx;
+    /* Value of request header name (case-insensitive) or NULL; the value
+     * lives as long as the request. May be NULL: no headers. */
+    const char *(*header)(void *ctx, const char *name);
+    void *header_ctx;
+    /* Filled by api/: the access key id of a SigV4 Authorization header
+     * (CloudWatch protocol), or NULL. Recorded, not checked yet. */
+    const char *access_key_id;
 };
 
 struct api_resp {
@@ -46,12 +59,19 @@ struct api_resp {
     char *body;                  /* owned (sl_alloc), may be NULL */
     size_t body_len;
     int retry_after;             /* seconds for a Retry-After header, 0 none */
+    const char *request_id;      /* x-amzn-RequestId header value, or NULL;
+                                    lives as long as the request */
 };
 
 enum api_result { API_DONE, API_PENDING };
 
-/* Borrows store for its lifetime. */
+/* Borrows store for its lifetime. NULL when memory or a thread is
+ * missing. */
 struct api *api_create(struct store *s, const struct api_config *c);
+/* Ends long-running work before the HTTP server stops: running queries
+ * are cancelled and requests waiting on them answered; new queries get
+ * 503. Call before the server's own shutdown, then api_destroy after. */
+void api_shutdown(struct api *a);
 void api_destroy(struct api *a);
 
 /* Handles one complete request. resp must stay valid until the response

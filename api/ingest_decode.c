@@ -619,6 +619,8 @@ static void set_invalid(struct ingest_event *e, const char *why)
 {
     e->invalid = true;
     e->invalid_why = why;
+    e->wrong_type = why == WHY_NOT_OBJECT || why == WHY_LINE_NOT_OBJECT ||
+                    why == WHY_MSG_NOT_STRING || why == WHY_TS_NOT_INT;
     e->msg = NULL;
     e->len = 0;
     e->ts = 0;

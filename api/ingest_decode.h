@@ -35,6 +35,8 @@ struct ingest_event {
     bool invalid;      /* event could not be taken (see invalid_why); then
                           ts is 0, msg NULL and len 0 */
     const char *invalid_why; /* static text, e.g. "message is missing" */
+    bool wrong_type;   /* invalid because a value has the wrong JSON type
+                          (not because it is missing or empty) */
 };
 
 /* A top-level string member of a JSON object body, e.g. logGroupName. */

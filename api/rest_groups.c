@@ -3,7 +3,6 @@
 #include "api/api_int.h"
 
 #include "storage/catalog.h"
-#include "storage/token.h"
 
 #include <string.h>
 
@@ -42,29 +41,6 @@ json_t *rest_stream_json(const struct cat_stream *s)
     json_object_set_new(o, "storedBytes", json_integer(s->stored_bytes));
     json_object_set_new(o, "segmentCount", json_integer(s->segment_count));
     return o;
-}
-
-/* Checks a tags object: at most 50, keys 1-128, values 0-256 chars. */
-static enum sl_status check_tags(json_t *tags, struct sl_err *err)
-{
-    const char *k;
-    json_t *v;
-
-    if (!json_is_object(tags))
-        return sl_fail(err, SL_INVALID, "tags must be an object of strings");
-    if (json_object_size(tags) > 50)
-        return sl_fail(err, SL_INVALID, "at most 50 tags; got %zu",
-                       json_object_size(tags));
-    json_object_foreach(tags, k, v) {
-        size_t kl = strlen(k);
-        if (kl < 1 || kl > 128)
-            return sl_fail(err, SL_INVALID, "tag keys must be 1-128 characters");
-        if (!json_is_string(v) || json_string_length(v) > 256)
-            return sl_fail(err, SL_INVALID,
-                           "tag '%s' must have a string value of 0-256 characters",
-                           k);
-    }
-    return SL_OK;
 }
 
 static void reply_group(struct route *r, int status, const char *name)
@@ -107,7 +83,7 @@ void rest_group_create(struct route *r)
         days = (int)json_integer_value(ret);
     }
     if (tags != NULL && !json_is_null(tags)) {
-        if (check_tags(tags, &err) != SL_OK)
+        if (name_check_tags(tags, &err) != SL_OK)
             goto fail;
         tags_text = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
     }
@@ -143,7 +119,6 @@ void rest_groups_list(struct route *r)
     struct sl_err err = {0};
     struct cat_cursor after = {.set = false};
     struct cat_group *groups;
-    struct tok t;
     int64_t limit;
     int n = 0;
     bool more = false, bad;
@@ -161,14 +136,9 @@ void rest_groups_list(struct route *r)
         return;
     }
     token = args_get(r->req, "nextToken", &bad);
-    if (bad || (token != NULL &&
-                (!tok_decode(token, strlen(token), &t) || t.kind != TOK_KIND_GROUPS))) {
+    if (bad || (token != NULL && !page_groups_after(token, &after))) {
         apierr_replyf(r->resp, SL_INVALID, "The specified nextToken is invalid.");
         return;
-    }
-    if (token != NULL) {
-        after.set = true;
-        memcpy(after.name, t.str, t.str_len + 1);
     }
     groups = arena_alloc(r->req->arena, (size_t)limit * sizeof(*groups));
     if (groups == NULL) {
@@ -187,13 +157,7 @@ void rest_groups_list(struct route *r)
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, rest_group_json(&groups[i]));
     json_object_set_new(o, "groups", arr);
-    if (more && n > 0) {
-        char buf[TOK_MAX_LEN + 1];
-        struct tok next = {.kind = TOK_KIND_GROUPS};
-        next.str_len = strlen(groups[n - 1].name);
-        memcpy(next.str, groups[n - 1].name, next.str_len + 1);
-        if (tok_encode(&next, buf, sizeof(buf)) > 0)
-            json_object_set_new(o, "nextToken", json_string(buf));
-    }
+    if (more && n > 0)
+        page_groups_next(o, &groups[n - 1]);
     reply_json(r->resp, 200, o);
 }

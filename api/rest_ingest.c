@@ -1,22 +1,17 @@
-/* api/rest_ingest.c: POST of events to a stream (native REST). Decodes the
- * body, applies CloudWatch's limits (batch limits refuse the whole request,
- * time-window and size limits reject single events and are reported back in
- * the client's order), sorts, compresses on this thread and hands the
- * segments to the writer; the answer goes out after the commit. */
+/* api/rest_ingest.c: POST of events to a stream, the native front of
+ * ingest. Picks the body format from Content-Type, optionally creates the
+ * group and stream, refuses whole requests only for batch limits, and
+ * rejects single events (invalid, too large, outside the time window)
+ * reporting them in the client's order; the core (ingest.c) sorts,
+ * encodes and commits the rest, and the answer goes out after the commit. */
 #include "api/api_int.h"
 
-#include "api/ingest_decode.h"
-#include "common/alloc.h"
-#include "common/buf.h"
+#include "api/ingest.h"
 #include "common/clock.h"
 #include "storage/catalog.h"
-#include "storage/writer.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define EVENT_OVERHEAD 26
 
 struct rejection {
     size_t index;
@@ -26,13 +21,10 @@ struct rejection {
 
 /* Lives in the request arena until the writer answers. */
 struct ingest_ctx {
-    struct wr_job job;
-    struct api_req *req;
     struct api_resp *resp;
     size_t accepted;
     struct rejection *rej;
     size_t n_rej;
-    struct buf blobs;
 };
 
 static bool media_is(const char *ct, const char *want)
@@ -84,15 +76,30 @@ static json_t *result_json(const struct ingest_ctx *c)
     return o;
 }
 
-static void ingest_done(struct wr_job *job, void *ctx)
+static void ingest_done(void *ctx, const struct wr_job *job)
 {
     struct ingest_ctx *c = ctx;
     if (job->status != SL_OK)
         apierr_reply(c->resp, &job->err);
     else
         reply_json(c->resp, 200, result_json(c));
-    buf_fini(&c->blobs);
-    c->req->resume(c->req->resume_ctx);
+}
+
+/* The native name of a verdict; expired events are reported as too old. */
+static const char *verdict_name(enum ingest_verdict v)
+{
+    switch (v) {
+    case INGEST_TOO_LARGE:
+        return "tooLarge";
+    case INGEST_TOO_OLD:
+    case INGEST_EXPIRED:
+        return "tooOld";
+    case INGEST_TOO_NEW:
+        return "tooNew";
+    case INGEST_KEEP:
+        break;
+    }
+    return NULL;
 }
 
 /* Finds the group and stream, creating them when asked to. */
@@ -124,12 +131,12 @@ enum api_result rest_events_post(struct route *r)
     struct sl_err err = {0};
     struct ingest_batch batch;
     struct ingest_limits lim = {.max_events = cfg->max_batch_events};
+    struct ingest_window win;
     struct ingest_ctx *c;
     struct seg_event *ev;
-    struct wr_piece *pieces;
     enum ingest_format fmt = INGEST_JSON;
-    int64_t now = sl_now_ms(), group_id, stream_id, oldest, newest;
-    size_t n_ev = 0, n_pieces = 0, batch_bytes = 0;
+    int64_t now = sl_now_ms(), group_id, stream_id;
+    size_t n_ev = 0, batch_bytes;
     int retention = 0;
     bool create;
 
@@ -139,8 +146,7 @@ enum api_result rest_events_post(struct route *r)
     if (ingest_decode(fmt, r->req->body, r->req->body_len, "events", true, now,
                       &lim, a, &batch, &err) != SL_OK)
         goto fail;
-    for (size_t i = 0; i < batch.n; i++)
-        batch_bytes += batch.ev[i].len + EVENT_OVERHEAD;
+    batch_bytes = ingest_batch_bytes(&batch);
     if (batch_bytes > cfg->max_batch_bytes) {
         sl_fail(&err, SL_TOO_LARGE,
                 "batch of %zu bytes exceeds the limit of %zu bytes (message "
@@ -153,38 +159,28 @@ enum api_result rest_events_post(struct route *r)
 
     c = arena_alloc(a, sizeof(*c));
     ev = arena_alloc(a, (batch.n ? batch.n : 1) * sizeof(*ev));
-    pieces = arena_alloc(a, (batch.n ? batch.n : 1) * sizeof(*pieces));
-    if (c == NULL || ev == NULL || pieces == NULL) {
+    if (c == NULL || ev == NULL) {
         sl_fail(&err, SL_NOMEM, "out of memory");
         goto fail;
     }
     memset(c, 0, sizeof(*c));
-    c->req = r->req;
     c->resp = r->resp;
     c->rej = arena_alloc(a, (batch.n ? batch.n : 1) * sizeof(*c->rej));
     if (c->rej == NULL) {
         sl_fail(&err, SL_NOMEM, "out of memory");
         goto fail;
     }
-    oldest = now - cfg->max_age_ms;
-    if (retention > 0 && now - retention * 86400000LL > oldest)
-        oldest = now - retention * 86400000LL;
-    newest = now + cfg->max_ahead_ms;
+    ingest_window_init(&win, cfg, now, retention);
     for (size_t i = 0; i < batch.n; i++) {
         const struct ingest_event *e = &batch.ev[i];
-        const char *why = NULL, *detail = NULL;
+        const char *why;
         if (e->invalid) {
-            why = "invalid";
-            detail = e->invalid_why;
+            c->rej[c->n_rej++] = (struct rejection){i, "invalid", e->invalid_why};
+            continue;
         }
-        else if (e->len > cfg->max_event_bytes)
-            why = "tooLarge";
-        else if (e->ts < oldest)
-            why = "tooOld";
-        else if (e->ts > newest)
-            why = "tooNew";
+        why = verdict_name(ingest_judge(&win, e));
         if (why != NULL) {
-            c->rej[c->n_rej++] = (struct rejection){i, why, detail};
+            c->rej[c->n_rej++] = (struct rejection){i, why, NULL};
             continue;
         }
         ev[n_ev++] = (struct seg_event){.ts = e->ts, .ingest = now,
@@ -196,26 +192,9 @@ enum api_result rest_events_post(struct route *r)
         reply_json(r->resp, 200, result_json(c));
         return API_DONE;
     }
-    qsort(ev, n_ev, sizeof(*ev), seg_event_cmp);
-    buf_init(&c->blobs, SIZE_MAX / 2);
-    if (wr_encode_pieces(ev, n_ev, &c->blobs, pieces, &n_pieces, &err) != SL_OK) {
-        buf_fini(&c->blobs);
+    if (ingest_submit(r->api, r->req, group_id, stream_id, ev, n_ev, now,
+                      ingest_done, c, &err) != SL_OK)
         goto fail;
-    }
-    c->job = (struct wr_job){
-        .kind = WR_INGEST,
-        .stream_id = stream_id,
-        .group_id = group_id,
-        .ev = ev,
-        .n = n_ev,
-        .pieces = pieces,
-        .n_pieces = n_pieces,
-        .blobs = c->blobs.data,
-        .ingest_ms = now,
-        .done = ingest_done,
-        .ctx = c,
-    };
-    wr_submit(store_writer(r->api->store), &c->job);
     return API_PENDING;
 fail:
     apierr_reply(r->resp, &err);

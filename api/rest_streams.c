@@ -3,7 +3,6 @@
 #include "api/api_int.h"
 
 #include "storage/catalog.h"
-#include "storage/token.h"
 
 #include <string.h>
 
@@ -82,7 +81,6 @@ void rest_streams_list(struct route *r)
     struct cat_stream *streams;
     struct cat_group g;
     enum cat_stream_order order = CAT_ORDER_NAME;
-    struct tok t;
     int64_t limit;
     int n = 0;
     bool more = false, desc = false, bad;
@@ -110,17 +108,9 @@ void rest_streams_list(struct route *r)
         return;
     }
     token = args_get(r->req, "nextToken", &bad);
-    if (bad || (token != NULL &&
-                (!tok_decode(token, strlen(token), &t) ||
-                 t.kind != TOK_KIND_STREAMS || t.nvals != 3 ||
-                 t.vals[0] != (int64_t)order || t.vals[1] != (int64_t)desc))) {
+    if (bad || (token != NULL && !page_streams_after(token, order, desc, &after))) {
         apierr_replyf(r->resp, SL_INVALID, "The specified nextToken is invalid.");
         return;
-    }
-    if (token != NULL) {
-        after.set = true;
-        after.last_event_ms = t.vals[2];
-        memcpy(after.name, t.str, t.str_len + 1);
     }
     streams = arena_alloc(r->req->arena, (size_t)limit * sizeof(*streams));
     if (streams == NULL) {
@@ -143,17 +133,7 @@ void rest_streams_list(struct route *r)
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, rest_stream_json(&streams[i]));
     json_object_set_new(o, "streams", arr);
-    if (more && n > 0) {
-        char buf[TOK_MAX_LEN + 1];
-        const struct cat_stream *last = &streams[n - 1];
-        struct tok next = {.kind = TOK_KIND_STREAMS, .nvals = 3};
-        next.vals[0] = order;
-        next.vals[1] = desc;
-        next.vals[2] = last->last_event_ms == CAT_NONE ? 0 : last->last_event_ms;
-        next.str_len = strlen(last->name);
-        memcpy(next.str, last->name, next.str_len + 1);
-        if (tok_encode(&next, buf, sizeof(buf)) > 0)
-            json_object_set_new(o, "nextToken", json_string(buf));
-    }
+    if (more && n > 0)
+        page_streams_next(o, &streams[n - 1], order, desc);
     reply_json(r->resp, 200, o);
 }

@@ -24,6 +24,9 @@
     X(SL_UNAVAILABLE,       "service unavailable")           \
     X(SL_LIMIT,             "limit exceeded")                \
     X(SL_MALFORMED_QUERY,   "malformed query")               \
+    X(SL_UNKNOWN_OP,        "unknown operation")             \
+    X(SL_VALIDATION,        "validation failed")             \
+    X(SL_TOO_MANY_TAGS,     "too many tags")                 \
     X(SL_TIMEOUT,           "timed out")                     \
     X(SL_CANCELLED,         "cancelled")                     \
     X(SL_CORRUPT,           "corrupt data")                  \

@@ -20,6 +20,11 @@ const char *cfg_usage(void)
            "  --max-batch-bytes BYTES   message bytes + 26/event per request (1048576)\n"
            "  --max-event-bytes BYTES   bytes of one message (262144)\n"
            "  --compact-interval MS     background compaction period, 0 = off (5000)\n"
+           "  --account-id ID           12-digit account id in ARNs (000000000000)\n"
+           "  --region NAME             region in ARNs (us-east-1)\n"
+           "  --max-queries N           queries running at once; more get 429 (20)\n"
+           "  --query-timeout SECONDS   longest query run, 0 = none (900: 15 min)\n"
+           "  --query-mem BYTES         rows and aggregation state per query (268435456)\n"
            "  --log-level debug|info|warn|error (info)\n";
 }
 
@@ -126,6 +131,31 @@ enum sl_status cfg_parse(struct cfg *c, int argc, char **argv,
             if (parse_num(f, v, 0, 86400000, &n, err) != SL_OK)
                 return SL_INVALID;
             c->compact_interval_ms = (int)n;
+        } else if (strcmp(f, "--max-queries") == 0) {
+            if (parse_num(f, v, 1, 10000, &n, err) != SL_OK)
+                return SL_INVALID;
+            c->api.max_queries = (int)n;
+        } else if (strcmp(f, "--query-timeout") == 0) {
+            if (parse_num(f, v, 0, 7 * 86400, &n, err) != SL_OK)
+                return SL_INVALID;
+            c->api.query_timeout_ms = n * 1000;
+        } else if (strcmp(f, "--query-mem") == 0) {
+            if (parse_num(f, v, 1 << 20, 1LL << 40, &n, err) != SL_OK)
+                return SL_INVALID;
+            c->api.query_mem = (size_t)n;
+        } else if (strcmp(f, "--account-id") == 0) {
+            if (strlen(v) != 12 || strspn(v, "0123456789") != 12)
+                return sl_fail(err, SL_INVALID,
+                               "--account-id must be 12 digits; got '%s'", v);
+            snprintf(c->api.account_id, sizeof(c->api.account_id), "%s", v);
+        } else if (strcmp(f, "--region") == 0) {
+            size_t vl = strlen(v);
+            if (vl == 0 || vl >= sizeof(c->api.region) ||
+                strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != vl)
+                return sl_fail(err, SL_INVALID,
+                               "--region must be 1-63 characters of [a-z0-9-], "
+                               "e.g. us-east-1; got '%s'", v);
+            snprintf(c->api.region, sizeof(c->api.region), "%s", v);
         } else if (strcmp(f, "--log-level") == 0) {
             if (strcmp(v, "debug") == 0) c->log_level = SL_LOG_DEBUG;
             else if (strcmp(v, "info") == 0) c->log_level = SL_LOG_INFO;

@@ -18,7 +18,7 @@ struct cfg {
     enum db_sync sync;
     int compact_interval_ms;
     enum sl_log_level log_level;
-    struct api_config api;     /* ingest limits */
+    struct api_config api;     /* ingest limits, account id and region */
 };
 
 /* Fills defaults, then applies argv[0..argc) (the words after "serve").

@@ -197,6 +197,8 @@ static enum MHD_Result send_resp(struct req *r)
         snprintf(v, sizeof(v), "%d", r->resp.retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
+    if (r->resp.request_id != NULL)
+        MHD_add_response_header(resp, "x-amzn-RequestId", r->resp.request_id);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "sluice/" SLUICE_VERSION);
     if (atomic_load(&r->h->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -246,6 +248,13 @@ static void resume_cb(void *ctx)
         MHD_resume_connection(conn);
 }
 
+/* api_req.header: a request header, names matched case-insensitively. */
+static const char *req_header(void *ctx, const char *name)
+{
+    struct req *r = ctx;
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 static enum MHD_Result run_api(struct req *r, const char *method)
 {
     char *q = strchr(r->raw_uri, '?');
@@ -275,6 +284,8 @@ static enum MHD_Result run_api(struct req *r, const char *method)
         .arena = &r->arena,
         .resume = resume_cb,
         .resume_ctx = r,
+        .header = req_header,
+        .header_ctx = r,
     };
     res = api_handle(r->h->api, &r->areq, &r->resp);
     if (res == API_DONE)

@@ -77,6 +77,7 @@ static int serve(int argc, char **argv)
     sigwait(&sigs, &sig);
     sl_info("received %s: finishing requests in flight",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    api_shutdown(api);           /* queries end; their waiters are answered */
     srv_http_stop(http, 30000);
     api_destroy(api);
     store_close(store);

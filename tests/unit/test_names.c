@@ -1,6 +1,6 @@
-/* tests/unit/test_names.c: validation of log group and stream names and of
- * retention values, as CloudWatch defines them, with messages that point at
- * the offending character. */
+/* tests/unit/test_names.c: validation of log group and stream names, tags
+ * and retention values, as CloudWatch defines them, with messages that
+ * point at the offending character. */
 #include "api/api_int.h"
 #include "tests/harness.h"
 
@@ -85,6 +85,67 @@ TEST(retention_values)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(!name_retention_ok(bad[i]));
     CHECK(strstr(name_retention_list(), "3653") != NULL);
+}
+
+TEST(tags)
+{
+    static const struct {
+        const char *json;
+        bool ok;
+    } cases[] = {
+        {"{}", true},
+        {"{\"team\": \"core\", \"env\": \"\"}", true},
+        {"{\"a b_c.d:e/f=g+h-i@j\": \"A 1_.:/=+-@\"}", true},
+        {"{\"caf\u00e9\": \"\u00fcber\"}", true},   /* letters beyond ASCII */
+        {"{\"\": \"x\"}", false},                       /* empty key */
+        {"{\"bad!\": \"x\"}", false},
+        {"{\"k\": \"tab\\there\"}", false},
+        {"{\"k\": 1}", false},
+        {"{\"aws:owner\": \"x\"}", false},              /* reserved prefix */
+        {"[]", false},
+    };
+    char key[300], doc[600];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sl_err err = {0};
+        json_t *j = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        enum sl_status st;
+        REQUIRE(j != NULL);
+        st = name_check_tags(j, &err);
+        if ((st == SL_OK) != cases[i].ok)
+            TEST_FAIL_AT("tags %s: got %s (%s)", cases[i].json, sl_status_name(st), err.msg);
+        json_decref(j);
+    }
+    /* lengths count characters: 128 two-byte characters is a valid key */
+    for (int i = 0; i < 128; i++)
+        memcpy(key + 2 * i, "\xc3\xa9", 2);
+    key[256] = '\0';
+    snprintf(doc, sizeof(doc), "{\"%s\": \"v\"}", key);
+    {
+        struct sl_err err = {0};
+        json_t *j = json_loads(doc, 0, NULL);
+        REQUIRE(j != NULL);
+        CHECK_OK(name_check_tags(j, &err));
+        json_object_set_new(j, "x", json_string(
+            "1234567890123456789012345678901234567890123456789012345678901234"
+            "1234567890123456789012345678901234567890123456789012345678901234"
+            "1234567890123456789012345678901234567890123456789012345678901234"
+            "1234567890123456789012345678901234567890123456789012345678901234"
+            "1"));                                              /* 257 */
+        CHECK_EQ_INT(name_check_tags(j, &err), SL_INVALID);
+        CHECK(strstr(err.msg, "0-256 characters; got 257") != NULL);
+        json_decref(j);
+    }
+    {
+        struct sl_err err = {0};
+        json_t *j = json_object();
+        for (int i = 0; i < 51; i++) {
+            snprintf(key, sizeof(key), "k%d", i);
+            json_object_set_new(j, key, json_string("v"));
+        }
+        CHECK_EQ_INT(name_check_tags(j, &err), SL_INVALID);
+        CHECK(strstr(err.msg, "at most 50") != NULL);
+        json_decref(j);
+    }
 }
 
 TEST_MAIN()

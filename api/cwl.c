@@ -1,0 +1,154 @@
+/* api/cwl.c: the front door of the CloudWatch Logs JSON protocol (awsJson
+ * 1.1, reference 1): POST / with X-Amz-Target: Logs_20140328.<Operation>
+ * and a JSON object body. Finds the operation in one table, records the
+ * SigV4 access key id, gives every answer an x-amzn-RequestId, parses the
+ * body and runs the operation; errors go out as {"__type", "message"}
+ * with AWS's statuses (errors.c).
+ *
+ *   POST /  X-Amz-Target  ->  ops[] (bsearch)  ->  body: jansson object
+ *                                              ->  op(call) -> reply / error
+ *                                              (PutLogEvents decodes the raw
+ *                                               body with the fast decoder) */
+#include "api/cwl_int.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define TARGET_PREFIX "Logs_20140328."
+
+struct cwl_op {
+    const char *name;
+    cwl_op_fn fn;
+    bool raw_body;               /* reads req->body itself */
+};
+
+/* Sorted by name (bsearch). */
+static const struct cwl_op ops[] = {
+    {"CreateLogGroup", cwl_create_log_group, false},
+    {"CreateLogStream", cwl_create_log_stream, false},
+    {"DeleteLogGroup", cwl_delete_log_group, false},
+    {"DeleteLogStream", cwl_delete_log_stream, false},
+    {"DeleteRetentionPolicy", cwl_delete_retention_policy, false},
+    {"DescribeLogGroups", cwl_describe_log_groups, false},
+    {"DescribeLogStreams", cwl_describe_log_streams, false},
+    {"FilterLogEvents", cwl_filter_log_events, false},
+    {"GetLogEvents", cwl_get_log_events, false},
+    {"ListTagsForResource", cwl_list_tags_for_resource, false},
+    {"ListTagsLogGroup", cwl_list_tags_log_group, false},
+    {"PutLogEvents", cwl_put_log_events, true},
+    {"PutRetentionPolicy", cwl_put_retention_policy, false},
+    {"TagLogGroup", cwl_tag_log_group, false},
+    {"TagResource", cwl_tag_resource, false},
+    {"UntagLogGroup", cwl_untag_log_group, false},
+    {"UntagResource", cwl_untag_resource, false},
+};
+
+static int op_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct cwl_op *)elem)->name);
+}
+
+static const char *header(const struct api_req *req, const char *name)
+{
+    return req->header != NULL ? req->header(req->header_ctx, name) : NULL;
+}
+
+/* A random (version 4) UUID in the arena, as AWS request ids are. */
+static const char *new_request_id(struct arena *a)
+{
+    unsigned char b[16] = {0};
+    char *s = arena_alloc(a, 37);
+
+    if (s == NULL)
+        return NULL;
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        for (size_t i = 0; i < sizeof(b); i++)   /* no entropy: still unique enough */
+            b[i] = (unsigned char)rand();
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(s, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+             b[10], b[11], b[12], b[13], b[14], b[15]);
+    return s;
+}
+
+void cwl_reply(struct cwl_call *c, json_t *o)
+{
+    reply_json(c->resp, 200, o);
+    c->resp->content_type = API_AWS_JSON;
+}
+
+void cwl_reply_empty(struct cwl_call *c)
+{
+    reply_empty(c->resp, 200);
+    c->resp->content_type = API_AWS_JSON;
+}
+
+/* Finds the operation named by X-Amz-Target; NULL with c->err set. */
+static const struct cwl_op *find_op(struct cwl_call *c)
+{
+    const char *t = header(c->req, "X-Amz-Target");
+    const struct cwl_op *op;
+    size_t pl = strlen(TARGET_PREFIX);
+
+    if (t == NULL) {
+        sl_fail(&c->err, SL_UNKNOWN_OP,
+                "POST / is the CloudWatch Logs JSON protocol: send the "
+                "header X-Amz-Target: " TARGET_PREFIX "<Operation>");
+        return NULL;
+    }
+    if (strncmp(t, TARGET_PREFIX, pl) != 0) {
+        sl_fail(&c->err, SL_UNKNOWN_OP,
+                "unknown X-Amz-Target '%.100s': it must be " TARGET_PREFIX
+                "<Operation>", t);
+        return NULL;
+    }
+    op = bsearch(t + pl, ops, sizeof(ops) / sizeof(ops[0]), sizeof(ops[0]),
+                 op_cmp);
+    if (op == NULL)
+        sl_fail(&c->err, SL_UNKNOWN_OP,
+                "Sluice does not implement the operation '%.100s'", t + pl);
+    return op;
+}
+
+enum api_result cwl_handle(struct api *a, struct api_req *req,
+                           struct api_resp *resp)
+{
+    struct cwl_call c = {.api = a, .req = req, .resp = resp,
+                         .arena = req->arena};
+    const struct cwl_op *op;
+    enum sl_status st = SL_OK;
+
+    resp->request_id = new_request_id(req->arena);
+    req->access_key_id =
+        cwl_sigv4_access_key(req->arena, header(req, "Authorization"));
+    op = find_op(&c);
+    if (op == NULL) {
+        st = c.err.code;
+        goto out;
+    }
+    c.op = op->name;
+    sl_debug("cwl: %s (access key %s)", op->name,
+             req->access_key_id ? req->access_key_id : "none");
+    if (!op->raw_body) {
+        st = args_json_body(req, &c.body, &c.err);
+        if (st != SL_OK)
+            goto out;
+    }
+    st = op->fn(&c);
+    json_decref(c.body);
+out:
+    if (st != SL_OK) {
+        apierr_reply_aws(resp, &c.err, c.err_extra);
+        return API_DONE;
+    }
+    json_decref(c.err_extra);
+    return c.pending ? API_PENDING : API_DONE;
+}

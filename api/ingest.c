@@ -1,0 +1,102 @@
+/* api/ingest.c: the ingest core shared by the native and the CloudWatch
+ * fronts; see ingest.h. Knows the limits and the writer, not the wire
+ * format of either front. */
+#include "api/ingest.h"
+
+#include "api/api_int.h"
+#include "common/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_PER_DAY 86400000LL
+
+size_t ingest_batch_bytes(const struct ingest_batch *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        n += b->ev[i].len + INGEST_EVENT_OVERHEAD;
+    return n;
+}
+
+void ingest_window_init(struct ingest_window *w, const struct api_config *c,
+                        int64_t now_ms, int retention_days)
+{
+    w->too_old_before = now_ms - c->max_age_ms;
+    w->expired_before = w->too_old_before;
+    if (retention_days > 0 &&
+        now_ms - retention_days * MS_PER_DAY > w->expired_before)
+        w->expired_before = now_ms - retention_days * MS_PER_DAY;
+    w->too_new_after = now_ms + c->max_ahead_ms;
+    w->max_event_bytes = c->max_event_bytes;
+}
+
+enum ingest_verdict ingest_judge(const struct ingest_window *w,
+                                 const struct ingest_event *e)
+{
+    if (e->len > w->max_event_bytes)
+        return INGEST_TOO_LARGE;
+    if (e->ts < w->too_old_before)
+        return INGEST_TOO_OLD;
+    if (e->ts < w->expired_before)
+        return INGEST_EXPIRED;
+    if (e->ts > w->too_new_after)
+        return INGEST_TOO_NEW;
+    return INGEST_KEEP;
+}
+
+/* Lives in the request arena until the writer answers. */
+struct submission {
+    struct wr_job job;
+    struct api_req *req;
+    struct buf blobs;            /* the encoded pieces */
+    ingest_done_fn done;
+    void *ctx;
+};
+
+static void submission_done(struct wr_job *job, void *ctx)
+{
+    struct submission *s = ctx;
+    s->done(s->ctx, job);
+    buf_fini(&s->blobs);
+    s->req->resume(s->req->resume_ctx);
+}
+
+enum sl_status ingest_submit(struct api *a, struct api_req *req,
+                             int64_t group_id, int64_t stream_id,
+                             struct seg_event *ev, size_t n, int64_t now_ms,
+                             ingest_done_fn done, void *ctx,
+                             struct sl_err *err)
+{
+    struct submission *s = arena_alloc(req->arena, sizeof(*s));
+    struct wr_piece *pieces = arena_alloc(req->arena, n * sizeof(*pieces));
+    size_t n_pieces = 0;
+
+    if (s == NULL || pieces == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    memset(s, 0, sizeof(*s));
+    s->req = req;
+    s->done = done;
+    s->ctx = ctx;
+    qsort(ev, n, sizeof(*ev), seg_event_cmp);
+    buf_init(&s->blobs, SIZE_MAX / 2);
+    if (wr_encode_pieces(ev, n, &s->blobs, pieces, &n_pieces, err) != SL_OK) {
+        buf_fini(&s->blobs);
+        return err->code;
+    }
+    s->job = (struct wr_job){
+        .kind = WR_INGEST,
+        .stream_id = stream_id,
+        .group_id = group_id,
+        .ev = ev,
+        .n = n,
+        .pieces = pieces,
+        .n_pieces = n_pieces,
+        .blobs = s->blobs.data,
+        .ingest_ms = now_ms,
+        .done = submission_done,
+        .ctx = s,
+    };
+    wr_submit(store_writer(a->store), &s->job);
+    return SL_OK;
+}
