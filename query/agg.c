@@ -105,17 +105,17 @@ static enum sl_status distinct_add(struct agg_state *s, const struct val *v,
     struct buf b;
     enum sl_status st;
 
-    if (s->distinct == NULL) {
-        s->distinct = sl_calloc(1, sizeof(*s->distinct));
-        if (s->distinct == NULL)
+    if (s->u.distinct == NULL) {
+        s->u.distinct = sl_calloc(1, sizeof(*s->u.distinct));
+        if (s->u.distinct == NULL)
             return SL_NOMEM;
     }
     if (v->kind == VAL_STR)
-        return set_add(s->distinct, v->u.s, v->len, true, a, grew);
+        return set_add(s->u.distinct, v->u.s, v->len, true, a, grew);
     buf_init(&b, 64);
     st = val_format(v, &b);
     if (st == SL_OK)
-        st = set_add(s->distinct, b.data ? b.data : "", b.len, true, a, grew);
+        st = set_add(s->u.distinct, b.data ? b.data : "", b.len, true, a, grew);
     buf_fini(&b);
     return st;
 }
@@ -124,16 +124,16 @@ static enum sl_status distinct_add(struct agg_state *s, const struct val *v,
 
 static enum sl_status nums_push(struct agg_state *s, double d, size_t *grew)
 {
-    if (s->nnums == s->capnums) {
-        size_t cap = s->capnums ? s->capnums * 2 : 64;
-        double *p = sl_realloc(s->nums, cap * sizeof(*p));
-        if (p == NULL)
+    if (s->u.pct.n == s->u.pct.cap) {
+        uint32_t cap = s->u.pct.cap ? s->u.pct.cap * 2 : 64;
+        double *p = sl_realloc(s->u.pct.nums, (size_t)cap * sizeof(*p));
+        if (p == NULL || cap < s->u.pct.cap)
             return SL_NOMEM;
-        *grew += (cap - s->capnums) * sizeof(*p);
-        s->nums = p;
-        s->capnums = cap;
+        *grew += (size_t)(cap - s->u.pct.cap) * sizeof(*p);
+        s->u.pct.nums = p;
+        s->u.pct.cap = cap;
     }
-    s->nums[s->nnums++] = d;
+    s->u.pct.nums[s->u.pct.n++] = d;
     return SL_OK;
 }
 
@@ -145,13 +145,13 @@ static int dbl_cmp(const void *a, const void *b)
 
 /* ---- taking values ---------------------------------------------------- */
 
-/* Keeps v in s when better says so (copying its bytes into a). */
+/* Keeps v in s (copying its bytes into a). */
 static enum sl_status keep(struct agg_state *s, const struct val *v,
                            struct arena *a, size_t *grew)
 {
-    enum sl_status st = val_copy(a, v, &s->v);
+    enum sl_status st = val_copy(a, v, &s->u.pick.v);
     if (st == SL_OK) {
-        s->set = true;
+        s->u.pick.set = true;
         if (v->kind == VAL_STR || v->kind == VAL_JSON)
             *grew += v->len;
     }
@@ -176,10 +176,10 @@ static bool extreme_better(const struct agg_spec *sp, const struct val *v,
 
 static enum sl_status add_welford(struct agg_state *s, double x)
 {
-    double d = x - s->mean;
-    s->n++;
-    s->mean += d / (double)s->n;
-    s->m2 += d * (x - s->mean);
+    double d = x - s->u.var.mean;
+    s->u.var.n++;
+    s->u.var.mean += d / (double)s->u.var.n;
+    s->u.var.m2 += d * (x - s->u.var.mean);
     return SL_OK;
 }
 
@@ -190,22 +190,22 @@ enum sl_status agg_add(struct agg_state *s, const struct agg_spec *sp,
     double d;
 
     if (sp->fn == FN_COUNT && sp->arg == NULL) {
-        s->n++;
+        s->u.cnt.n++;
         return SL_OK;
     }
     if (val_is_null(v))
         return SL_OK;
     switch (sp->fn) {
     case FN_COUNT:
-        s->n++;
+        s->u.cnt.n++;
         return SL_OK;
     case FN_COUNT_DISTINCT:
         return distinct_add(s, v, a, grew);
     case FN_SUM:
     case FN_AVG:
         if (val_to_num(v, &d)) {
-            s->sum += d;
-            s->n++;
+            s->u.cnt.sum += d;
+            s->u.cnt.n++;
         }
         return SL_OK;
     case FN_STDDEV:
@@ -214,15 +214,36 @@ enum sl_status agg_add(struct agg_state *s, const struct agg_spec *sp,
         return val_to_num(v, &d) ? nums_push(s, d, grew) : SL_OK;
     case FN_EARLIEST:
     case FN_LATEST:
-        if (s->set && (sp->fn == FN_EARLIEST ? ts >= s->ts : ts <= s->ts))
+        if (s->u.pick.set && (sp->fn == FN_EARLIEST ? ts >= s->u.pick.ts : ts <= s->u.pick.ts))
             return SL_OK;
-        s->ts = ts;
+        s->u.pick.ts = ts;
         return keep(s, v, a, grew);
     default: /* min max sortsFirst sortsLast */
-        if (s->set && !extreme_better(sp, v, &s->v))
+        if (s->u.pick.set && !extreme_better(sp, v, &s->u.pick.v))
             return SL_OK;
         return keep(s, v, a, grew);
     }
+}
+
+static enum sl_status merge_distinct(struct agg_state *dst, struct agg_state *src,
+                                     struct arena *a, size_t *grew)
+{
+    struct agg_set *from = src->u.distinct;
+    enum sl_status st = SL_OK;
+
+    if (from == NULL)
+        return SL_OK;
+    /* Keys live in src's arena, which dies after the merge: copy. */
+    if (dst->u.distinct == NULL) {
+        dst->u.distinct = sl_calloc(1, sizeof(*dst->u.distinct));
+        if (dst->u.distinct == NULL)
+            return SL_NOMEM;
+    }
+    for (size_t i = 0; i < from->cap && st == SL_OK; i++) {
+        if (from->hashes[i] != 0)
+            st = set_add(dst->u.distinct, from->keys[i], from->lens[i], true, a, grew);
+    }
+    return st;
 }
 
 enum sl_status agg_merge(struct agg_state *dst, struct agg_state *src,
@@ -235,54 +256,42 @@ enum sl_status agg_merge(struct agg_state *dst, struct agg_state *src,
     case FN_COUNT:
     case FN_SUM:
     case FN_AVG:
-        dst->n += src->n;
-        dst->sum += src->sum;
+        dst->u.cnt.n += src->u.cnt.n;
+        dst->u.cnt.sum += src->u.cnt.sum;
         break;
     case FN_STDDEV:
-        if (src->n > 0) {
+        if (src->u.var.n > 0) {
             /* Chan et al.: combine two (n, mean, M2) triples. */
-            double n = (double)dst->n + (double)src->n;
-            double delta = src->mean - dst->mean;
-            dst->m2 += src->m2 + delta * delta * (double)dst->n * (double)src->n / n;
-            dst->mean += delta * (double)src->n / n;
-            dst->n += src->n;
+            double na = (double)dst->u.var.n, nb = (double)src->u.var.n, n = na + nb;
+            double delta = src->u.var.mean - dst->u.var.mean;
+            dst->u.var.m2 += src->u.var.m2 + delta * delta * na * nb / n;
+            dst->u.var.mean += delta * nb / n;
+            dst->u.var.n += src->u.var.n;
         }
         break;
     case FN_PCT:
-        for (size_t i = 0; i < src->nnums && st == SL_OK; i++)
-            st = nums_push(dst, src->nums[i], grew);
+        for (uint32_t i = 0; i < src->u.pct.n && st == SL_OK; i++)
+            st = nums_push(dst, src->u.pct.nums[i], grew);
         break;
     case FN_COUNT_DISTINCT:
-        if (src->distinct == NULL)
-            break;
-        /* Keys live in src's arena, which dies after the merge: copy. */
-        if (dst->distinct == NULL) {
-            dst->distinct = sl_calloc(1, sizeof(*dst->distinct));
-            if (dst->distinct == NULL) {
-                st = SL_NOMEM;
-                break;
-            }
-        }
-        for (size_t i = 0; i < src->distinct->cap && st == SL_OK; i++) {
-            if (src->distinct->hashes[i] != 0)
-                st = set_add(dst->distinct, src->distinct->keys[i],
-                             src->distinct->lens[i], true, a, grew);
-        }
+        st = merge_distinct(dst, src, a, grew);
         break;
     case FN_EARLIEST:
     case FN_LATEST:
-        if (src->set && (!dst->set || (sp->fn == FN_EARLIEST ? src->ts < dst->ts
-                                                             : src->ts > dst->ts))) {
-            dst->ts = src->ts;
-            st = keep(dst, &src->v, a, grew);
+        if (src->u.pick.set &&
+            (!dst->u.pick.set || (sp->fn == FN_EARLIEST ? src->u.pick.ts < dst->u.pick.ts
+                                                        : src->u.pick.ts > dst->u.pick.ts))) {
+            dst->u.pick.ts = src->u.pick.ts;
+            st = keep(dst, &src->u.pick.v, a, grew);
         }
         break;
     default:
-        if (src->set && (!dst->set || extreme_better(sp, &src->v, &dst->v)))
-            st = keep(dst, &src->v, a, grew);
+        if (src->u.pick.set &&
+            (!dst->u.pick.set || extreme_better(sp, &src->u.pick.v, &dst->u.pick.v)))
+            st = keep(dst, &src->u.pick.v, a, grew);
         break;
     }
-    agg_free(src);
+    agg_free(src, sp);
     memset(src, 0, sizeof(*src));
     return st;
 }
@@ -291,37 +300,40 @@ struct val agg_result(struct agg_state *s, const struct agg_spec *sp)
 {
     switch (sp->fn) {
     case FN_COUNT:
-        return val_num((double)s->n);
+        return val_num((double)s->u.cnt.n);
     case FN_COUNT_DISTINCT:
-        return val_num(s->distinct ? (double)s->distinct->n : 0);
+        return val_num(s->u.distinct ? (double)s->u.distinct->n : 0);
     case FN_SUM:
-        return s->n ? val_num(s->sum) : val_null();
+        return s->u.cnt.n ? val_num(s->u.cnt.sum) : val_null();
     case FN_AVG:
-        return s->n ? val_num(s->sum / (double)s->n) : val_null();
+        return s->u.cnt.n ? val_num(s->u.cnt.sum / (double)s->u.cnt.n) : val_null();
     case FN_STDDEV:
-        if (s->n == 0)
+        if (s->u.var.n == 0)
             return val_null();
-        return val_num(s->n > 1 ? sqrt(s->m2 / (double)(s->n - 1)) : 0);
+        return val_num(s->u.var.n > 1 ? sqrt(s->u.var.m2 / (double)(s->u.var.n - 1)) : 0);
     case FN_PCT: {
-        size_t rank;
+        size_t rank, n = s->u.pct.n;
         double p = sp->pct < 0 ? 0 : sp->pct > 100 ? 100 : sp->pct;
-        if (s->nnums == 0)
+        if (n == 0)
             return val_null();
-        qsort(s->nums, s->nnums, sizeof(*s->nums), dbl_cmp);
+        qsort(s->u.pct.nums, n, sizeof(double), dbl_cmp);
         /* Nearest rank: the smallest value with at least p% at or below. */
-        rank = (size_t)ceil(p / 100.0 * (double)s->nnums);
-        return val_num(s->nums[rank == 0 ? 0 : rank - 1]);
+        rank = (size_t)ceil(p / 100.0 * (double)n);
+        return val_num(s->u.pct.nums[rank == 0 ? 0 : rank - 1]);
     }
     default:
-        return s->set ? s->v : val_null();
+        return s->u.pick.set ? s->u.pick.v : val_null();
     }
 }
 
-void agg_free(struct agg_state *s)
+void agg_free(struct agg_state *s, const struct agg_spec *sp)
 {
-    sl_free(s->nums);
-    s->nums = NULL;
-    s->nnums = s->capnums = 0;
-    set_free(s->distinct);
-    s->distinct = NULL;
+    if (sp->fn == FN_PCT) {
+        sl_free(s->u.pct.nums);
+        s->u.pct.nums = NULL;
+        s->u.pct.n = s->u.pct.cap = 0;
+    } else if (sp->fn == FN_COUNT_DISTINCT) {
+        set_free(s->u.distinct);
+        s->u.distinct = NULL;
+    }
 }

@@ -27,15 +27,30 @@ struct agg_spec {
 
 struct agg_set;                  /* count_distinct's distinct texts */
 
+/* One aggregation's state; which member is live depends on the spec's
+ * function, so a group of a count(*) holds 32 bytes, not every field of
+ * every aggregation (high-cardinality stats hold one state per group). */
 struct agg_state {
-    int64_t n;                   /* values taken (count, avg, stddev) */
-    double sum, mean, m2;        /* sum/avg; stddev (Welford) */
-    bool set;                    /* v holds a value */
-    struct val v;                /* min max earliest latest sortsFirst sortsLast */
-    int64_t ts;                  /* earliest/latest: @timestamp of v */
-    double *nums;                /* pct: values, malloc'd */
-    size_t nnums, capnums;
-    struct agg_set *distinct;    /* count_distinct, malloc'd */
+    union {
+        struct {                 /* count, sum, avg */
+            int64_t n;
+            double sum;
+        } cnt;
+        struct {                 /* stddev (Welford) */
+            int64_t n;
+            double mean, m2;
+        } var;
+        struct {                 /* min max earliest latest sortsFirst sortsLast */
+            struct val v;        /* bytes in the arena passed to agg_add */
+            int64_t ts;          /* earliest/latest: @timestamp of v */
+            bool set;
+        } pick;
+        struct {                 /* pct: the values, malloc'd */
+            double *nums;
+            uint32_t n, cap;
+        } pct;
+        struct agg_set *distinct;  /* count_distinct, malloc'd */
+    } u;
 };
 
 /* Takes one value (null values count for nothing except count(*), which
@@ -55,6 +70,6 @@ enum sl_status agg_merge(struct agg_state *dst, struct agg_state *src,
 struct val agg_result(struct agg_state *s, const struct agg_spec *sp);
 
 /* Frees what the state allocated outside the arena. */
-void agg_free(struct agg_state *s);
+void agg_free(struct agg_state *s, const struct agg_spec *sp);
 
 #endif

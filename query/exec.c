@@ -569,7 +569,7 @@ static enum sl_status worker_init(struct worker *w, struct run *r)
     memset(w, 0, sizeof(*w));
     w->run = r;
     arena_init(&w->scratch, 64 * 1024, 0);
-    arena_init(&w->seg_arena, 1 << 20, 0);
+    arena_init(&w->seg_arena, 1 << 20, 0); /* a whole decoded segment: no chunk mapped and unmapped per segment */
     buf_init(&w->blob, SIZE_MAX);
     buf_init(&w->tmpl, SIZE_MAX);
     w->fctx.scratch = &w->scratch;
@@ -670,11 +670,26 @@ static struct qx_result *snapshot(struct run *r, struct sl_err *err)
     struct qx_result *res = NULL;
     enum sl_status st = SL_OK;
 
+    size_t from = r->sink.post_from;
+
     coll_init(&rows, &o, 0);
     if (r->sink.stats && r->sink.stats->kind == ST_PATTERN) {
         st = pat_rows(&r->gt, q, r->sink.stats, env, &rows);
     } else if (r->sink.stats) {
-        st = gt_rows(&r->gt, q, env, &rows);
+        /* stats | sort [| limit N]: rows go straight into the sort's
+         * (top-k) order instead of one row per group, then a full sort. */
+        const struct stage *sort = NULL;
+        if (from < q->nstages && q->stages[from].kind == ST_SORT) {
+            sort = &q->stages[from++];
+            rows.ord.desc = sort->desc;
+            rows.ord.nkeys = sort->nkeys;
+            if (from < q->nstages && q->stages[from].kind == ST_LIMIT &&
+                q->stages[from].limit > 0)
+                rows.k = (size_t)q->stages[from++].limit;
+        }
+        st = gt_rows(&r->gt, q, env, sort, &rows);
+        if (sort != NULL)
+            coll_sort(&rows);
     } else {
         rows.ord = r->coll.ord;
         for (size_t i = 0; i < r->coll.n && st == SL_OK; i++) {
@@ -695,7 +710,7 @@ static struct qx_result *snapshot(struct run *r, struct sl_err *err)
         coll_sort(&rows);
     }
     if (st == SL_OK)
-        st = qx_post(q, &rows, r->sink.post_from, env, err);
+        st = qx_post(q, &rows, from, env, err);
     else
         sl_fail(err, st, "out of memory building results");
     if (st == SL_OK) {

@@ -31,7 +31,7 @@ void gt_fini(struct gtable *g)
 {
     for (struct xgroup *x = g->first; x != NULL; x = x->next) {
         for (size_t i = 0; i < g->sp->naggs; i++)
-            agg_free(&x->st[i]);
+            agg_free(&x->st[i], &g->sp->aggs[i]);
     }
     sl_free(g->buckets);
     arena_fini(&g->arena);
@@ -203,12 +203,15 @@ enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
 }
 
 enum sl_status gt_rows(struct gtable *g, const struct qx *q,
-                       struct cx_env *env, struct collector *out)
+                       struct cx_env *env, const struct stage *sort,
+                       struct collector *out)
 {
+    struct val keys[32];
+    size_t nkeys = sort ? sort->nkeys : 0;
     const struct stats_plan *sp = g->sp;
     struct val *slots = sl_calloc(q->nslots, sizeof(*slots));
     struct val *aggs = sl_calloc(sp->naggs ? sp->naggs : 1, sizeof(*aggs));
-    enum sl_status st = (slots && aggs) ? SL_OK : SL_NOMEM;
+    enum sl_status st = (slots && aggs && nkeys <= 32) ? SL_OK : SL_NOMEM;
     int64_t ordinal = 0;
 
     for (struct xgroup *x = g->first; x != NULL && st == SL_OK; x = x->next) {
@@ -226,9 +229,11 @@ enum sl_status gt_rows(struct gtable *g, const struct qx *q,
             st = cx_eval(sp->outs[i].expr, env, &q->regexes, &v);
             slots[sp->outs[i].slot] = v;
         }
+        for (size_t i = 0; i < nkeys && st == SL_OK; i++)
+            st = cx_eval(sort->keys[i], env, &q->regexes, &keys[i]);
         if (st != SL_OK)
             break;
-        r = xrow_new(q, slots, NULL, 0);
+        r = xrow_new(q, slots, keys, nkeys);
         if (r == NULL) {
             st = SL_NOMEM;
             break;

@@ -192,10 +192,13 @@ enum sl_status gt_add(struct gtable *g, const struct val *by,
 enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
     SL_MUST_CHECK;
 /* Output rows of the stats: one per group, in first-seen order. Rows get
- * their by values and the stats outputs evaluated with env. */
+ * their by values and the stats outputs evaluated with env. With sort
+ * (a sort stage right after the stats), each row also gets that sort's
+ * key values, so out may be a top-k collector in the sort's order: a
+ * 'stats ... | sort ... | limit N' keeps N rows, not one per group. */
 enum sl_status gt_rows(struct gtable *g, const struct qx *q,
-                       struct cx_env *env, struct collector *out)
-    SL_MUST_CHECK;
+                       struct cx_env *env, const struct stage *sort,
+                       struct collector *out) SL_MUST_CHECK;
 
 /* ---- the pattern command (exec_pattern.c) ---- */
 

@@ -194,7 +194,7 @@ static enum sl_status post_stats(struct qx *q, const struct stage *s,
     }
     coll_init(&out, &o, 0);
     if (st == SL_OK)
-        st = s->kind == ST_PATTERN ? pat_rows(&g, q, s, env, &out) : gt_rows(&g, q, env, &out);
+        st = s->kind == ST_PATTERN ? pat_rows(&g, q, s, env, &out) : gt_rows(&g, q, env, NULL, &out);
     gt_fini(&g);
     buf_fini(&tmpl);
     if (st != SL_OK) {
@@ -284,7 +284,7 @@ static enum sl_status post_dedup(struct qx *q, const struct stage *s,
         }
         if (st == SL_OK && !has_null) {
             struct val kv = val_str(key.data ? key.data : "", key.len);
-            int64_t before = seen.distinct ? (int64_t)agg_result(&seen, &spec).u.num : 0;
+            int64_t before = (int64_t)agg_result(&seen, &spec).u.num;
             size_t grew = 0;
             st = agg_add(&seen, &spec, &kv, 0, &a, &grew);
             dup = st == SL_OK && (int64_t)agg_result(&seen, &spec).u.num == before;
@@ -296,7 +296,7 @@ static enum sl_status post_dedup(struct qx *q, const struct stage *s,
         arena_reset(env->fctx->scratch);
     }
     rows->n = kept;
-    agg_free(&seen);
+    agg_free(&seen, &spec);
     buf_fini(&key);
     arena_fini(&a);
     return st;
