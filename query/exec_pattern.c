@@ -211,7 +211,7 @@ enum sl_status pat_rows(struct gtable *g, const struct qx *q,
     coll_init(&tmp, &o, 0);
     arena_init(&ar, 64 * 1024, 0);
     t = sl_calloc(PAT_MAX_OUT, sizeof(*t));
-    st = (t && slots) ? gt_rows(g, q, env, &tmp) : SL_NOMEM;
+    st = (t && slots) ? gt_rows(g, q, env, NULL, &tmp) : SL_NOMEM;
     /* gt_rows put the template in the pattern slot, count and sample in
      * the stats outputs. */
     for (size_t i = 0; i < tmp.n && st == SL_OK; i++) {
