@@ -137,6 +137,8 @@ struct xrow {
 struct xrow *xrow_new(const struct qx *q, const struct val *slots,
                       const struct val *keys, size_t nkeys);
 void xrow_free(struct xrow *r);
+/* Copies where a row came from (time, seq, stream, group) onto dst. */
+void xrow_copy_origin(struct xrow *dst, const struct xrow *src);
 
 /* Row order: by key values with directions, or by (ts, seq) newest first
  * when nkeys == 0. */

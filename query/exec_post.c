@@ -141,11 +141,7 @@ static enum sl_status post_rowwise(struct qx *q, const struct stage *s,
             st = SL_NOMEM;
             break;
         }
-        n->ts = r->ts;
-        n->seq = r->seq;
-        n->stream_id = r->stream_id;
-        n->group = r->group;
-        n->stream_name = r->stream_name;
+        xrow_copy_origin(n, r);
         st = coll_add(&out, n);
         arena_reset(env->fctx->scratch);
     }
@@ -229,11 +225,7 @@ static enum sl_status post_sort(struct qx *q, const struct stage *s,
             st = SL_NOMEM;
             break;
         }
-        n->ts = r->ts;
-        n->seq = r->seq;
-        n->stream_id = r->stream_id;
-        n->group = r->group;
-        n->stream_name = r->stream_name;
+        xrow_copy_origin(n, r);
         st = coll_add(&out, n);
         arena_reset(env->fctx->scratch);
     }

@@ -57,6 +57,15 @@ void xrow_free(struct xrow *r)
     sl_free(r);
 }
 
+void xrow_copy_origin(struct xrow *dst, const struct xrow *src)
+{
+    dst->ts = src->ts;
+    dst->seq = src->seq;
+    dst->stream_id = src->stream_id;
+    dst->group = src->group;
+    dst->stream_name = src->stream_name;
+}
+
 int xrow_cmp(const struct order *o, const struct xrow *a, const struct xrow *b)
 {
     if (o->nkeys == 0) {

@@ -85,9 +85,10 @@ enum sl_status segstore_delete(sqlite3 *db, struct segstore_stmts *c,
     return db_step_done(c->del_data, err);
 }
 
-enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
-                             int64_t id, int64_t min_seq, struct arena *a,
-                             struct seg_view *v, struct sl_err *err)
+/* Steps the cached blob query to segment id's row; SL_NOT_FOUND when the
+ * segment is gone. The caller reads column 0 and resets the statement. */
+static enum sl_status find_blob(sqlite3 *db, struct segstore_stmts *c,
+                                int64_t id, struct sl_err *err)
 {
     bool row;
     enum sl_status st = stmt(db, &c->get_data, SQL_GET_DATA, err);
@@ -98,11 +99,21 @@ enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
     st = db_step_row(c->get_data, &row, err);
     if (st == SL_OK && !row)
         st = sl_fail(err, SL_NOT_FOUND, "segment %lld is gone", (long long)id);
+    return st;
+}
+
+enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
+                             int64_t id, int64_t min_seq, struct arena *a,
+                             struct seg_view *v, struct sl_err *err)
+{
+    enum sl_status st = find_blob(db, c, id, err);
+
     if (st == SL_OK)
         st = seg_decode(sqlite3_column_blob(c->get_data, 0),
                         (size_t)sqlite3_column_bytes(c->get_data, 0), min_seq,
                         a, v, err);
-    sqlite3_reset(c->get_data); /* the blob pointer dies here; v owns a copy */
+    if (c->get_data != NULL)
+        sqlite3_reset(c->get_data); /* the blob pointer dies here; v owns a copy */
     return st;
 }
 
@@ -178,15 +189,8 @@ enum sl_status segstore_read_blob(sqlite3 *db, struct segstore_stmts *c,
                                   int64_t id, struct buf *out,
                                   struct sl_err *err)
 {
-    bool row;
-    enum sl_status st = stmt(db, &c->get_data, SQL_GET_DATA, err);
+    enum sl_status st = find_blob(db, c, id, err);
 
-    if (st != SL_OK)
-        return st;
-    sqlite3_bind_int64(c->get_data, 1, id);
-    st = db_step_row(c->get_data, &row, err);
-    if (st == SL_OK && !row)
-        st = sl_fail(err, SL_NOT_FOUND, "segment %lld is gone", (long long)id);
     if (st == SL_OK) {
         buf_clear(out);
         st = buf_append(out, sqlite3_column_blob(c->get_data, 0),
@@ -195,6 +199,7 @@ enum sl_status segstore_read_blob(sqlite3 *db, struct segstore_stmts *c,
             sl_fail(err, st, "no memory for a segment of %d bytes",
                     sqlite3_column_bytes(c->get_data, 0));
     }
-    sqlite3_reset(c->get_data);
+    if (c->get_data != NULL)
+        sqlite3_reset(c->get_data);
     return st;
 }
