@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/memsearch.h"
 #include "query/parser.h"
 #include "storage/catalog.h"
 #include "storage/segstore.h"
@@ -434,7 +435,7 @@ static bool event_has_terms(const struct qx *q, struct term_scan *ts,
     const struct term *t0 = &q->terms[0];
 
     if (!ts->searched || (ts->hit != SIZE_MAX && ts->hit < off)) {
-        const char *p = memmem(ts->bytes + off, ts->bytes_len - off, t0->s, t0->len);
+        const char *p = sl_memsearch(ts->bytes + off, ts->bytes_len - off, t0->s, t0->len);
         ts->hit = p ? (size_t)(p - ts->bytes) : SIZE_MAX;
         ts->searched = true;
     }
@@ -700,11 +701,7 @@ static struct qx_result *snapshot(struct run *r, struct sl_err *err)
                 st = SL_NOMEM;
                 break;
             }
-            c->ts = x->ts;
-            c->seq = x->seq;
-            c->stream_id = x->stream_id;
-            c->group = x->group;
-            c->stream_name = x->stream_name;
+            xrow_copy_origin(c, x);
             st = coll_add(&rows, c);
         }
         coll_sort(&rows);
@@ -839,7 +836,7 @@ enum sl_status qx_run(struct qx *q, struct store *s, qx_publish_fn publish,
     if (r->db != NULL) {
         end_read(r->db);
         segstore_stmts_fini(&r->stmts);
-        store_conn_close(r->db);
+        store_conn_close(s, r->db);
     }
     for (int i = 0; i < r->nworkers; i++) {
         if (r->w[i].run != NULL)

@@ -184,9 +184,27 @@ enum sl_status gt_add(struct gtable *g, const struct val *by,
     return st;
 }
 
+/* Exchanges two tables; tail may point into the struct itself. */
+static void gt_swap(struct gtable *a, struct gtable *b)
+{
+    struct gtable t = *a;
+    *a = *b;
+    *b = t;
+    if (a->first == NULL)
+        a->tail = &a->first;
+    if (b->first == NULL)
+        b->tail = &b->first;
+}
+
 enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
 {
     enum sl_status st = SL_OK;
+
+    /* Into an empty table: take src's groups as they are (no re-insert). */
+    if (dst->n == 0 && dst->sp == src->sp) {
+        gt_swap(dst, src);
+        return SL_OK;
+    }
 
     for (struct xgroup *x = src->first; x != NULL && st == SL_OK; x = x->next) {
         struct xgroup *d;

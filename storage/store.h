@@ -36,10 +36,11 @@ sqlite3 *store_reader(struct store *s);
 void store_reader_release(struct store *s, sqlite3 *db);
 /* A read connection of its own, for a long read such as a query scan that
  * holds one read transaction (one snapshot) for its whole run and must not
- * starve the pool. NULL with err filled on failure. Close with
- * store_conn_close. */
+ * starve the pool; it maps the database file. NULL with err filled on
+ * failure. Give it back with store_conn_close (kept for the next scan, or
+ * closed). */
 sqlite3 *store_conn_open(struct store *s, struct sl_err *err);
-void store_conn_close(sqlite3 *db);
+void store_conn_close(struct store *s, sqlite3 *db);
 /* The writer, for ingest jobs and catalogue changes (wr_submit / wr_run). */
 struct wr *store_writer(struct store *s);
 

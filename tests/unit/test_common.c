@@ -5,6 +5,7 @@
 #include "common/status.h"
 #include "common/timeparse.h"
 #include "common/varint.h"
+#include "common/memsearch.h"
 #include "tests/harness.h"
 
 TEST(varint_roundtrip_edges)
@@ -135,6 +136,34 @@ TEST(status_names_and_first_failure_wins)
     CHECK_EQ_INT(sl_fail(&err, SL_IO, "second"), SL_IO);
     CHECK_EQ_INT(err.code, SL_INVALID);
     CHECK_EQ_STR(err.msg, "first 1");
+}
+
+TEST(memsearch_agrees_with_memmem)
+{
+    /* Random haystacks over a small alphabet (many partial matches), every
+     * needle length up to 40, needles cut from the haystack and not. */
+    static char hay[4096];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int round = 0; round < 200; round++) {
+        size_t n = (size_t)(x % sizeof(hay));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            hay[i] = "ab c."[x % 5];
+        }
+        for (size_t m = 0; m <= 40; m++) {
+            char needle[41];
+            size_t at = n > m ? (size_t)(x % (n - m + 1)) : 0;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (m <= n && (x & 1))
+                memcpy(needle, hay + at, m);
+            else
+                for (size_t i = 0; i < m; i++)
+                    needle[i] = "ab c."[(x >> i) % 5];
+            CHECK(sl_memsearch(hay, n, needle, m) == memmem(hay, n, needle, m));
+        }
+    }
+    CHECK(sl_memsearch("abc", 3, "abcd", 4) == NULL);
+    CHECK(sl_memsearch("", 0, "", 0) != NULL);
 }
 
 TEST_MAIN()

@@ -1,0 +1,105 @@
+/* common/memsearch.c: SIMD substring search; see memsearch.h. Three bytes
+ * of the needle, chosen as the least common kinds in log text (anything
+ * before capitals before lowercase before punctuation before digits before
+ * blanks), are compared 16 start positions at a time; only positions where
+ * all three agree are checked with memcmp. */
+#include "common/memsearch.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Higher is rarer in typical log lines. */
+static int rarity(unsigned char c)
+{
+    if (c == ' ')
+        return 0;
+    if (c >= '0' && c <= '9')
+        return 1;
+    if (c == '.' || c == ':' || c == ',' || c == '-' || c == '_' || c == '/' || c == '"')
+        return 2;
+    if (c >= 'a' && c <= 'z')
+        return 3;
+    if (c >= 'A' && c <= 'Z')
+        return 4;
+    return 5;
+}
+
+/* Picks three distinct positions of the needle (m >= 3), rarest first;
+ * ties go to positions far apart (the ends) for independence. */
+static void pick(const char *needle, size_t m, size_t pos[3])
+{
+    pos[0] = 0;
+    pos[1] = m - 1;
+    pos[2] = m / 2;
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < m; i++) {
+            bool taken = false;
+            for (size_t j = 0; j < k; j++)
+                taken |= pos[j] == i;
+            if (!taken && rarity((unsigned char)needle[i]) >
+                              rarity((unsigned char)needle[pos[k]]))
+                pos[k] = i;
+        }
+        /* pos[k] must differ from the earlier picks. */
+        for (size_t j = 0; j < k; j++) {
+            if (pos[j] == pos[k]) {
+                for (size_t i = 0; i < m; i++) {
+                    bool taken = false;
+                    for (size_t l = 0; l < k; l++)
+                        taken |= pos[l] == i;
+                    if (!taken) {
+                        pos[k] = i;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+const char *sl_memsearch(const char *hay, size_t n, const char *needle,
+                         size_t m)
+{
+    size_t i = 0, pos[3];
+    __m128i b0, b1, b2;
+
+    if (m == 0)
+        return hay;
+    if (m > n)
+        return NULL;
+    if (m < 3)
+        return memmem(hay, n, needle, m);
+    pick(needle, m, pos);
+    b0 = _mm_set1_epi8(needle[pos[0]]);
+    b1 = _mm_set1_epi8(needle[pos[1]]);
+    b2 = _mm_set1_epi8(needle[pos[2]]);
+    /* The block at i tests starts i..i+15, reading up to i+15+m-1. */
+    for (; i + 16 + m - 1 <= n; i += 16) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + pos[0]));
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + pos[1]));
+        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + pos[2]));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+            _mm_and_si128(_mm_cmpeq_epi8(x0, b0), _mm_cmpeq_epi8(x1, b1)),
+            _mm_cmpeq_epi8(x2, b2)));
+        while (mask != 0) {
+            unsigned bit = (unsigned)__builtin_ctz(mask);
+            if (memcmp(hay + i + bit, needle, m) == 0)
+                return hay + i + bit;
+            mask &= mask - 1;
+        }
+    }
+    return memmem(hay + i, n - i, needle, m); /* fewer than 16 starts left */
+}
+
+#else
+
+const char *sl_memsearch(const char *hay, size_t n, const char *needle,
+                         size_t m)
+{
+    return memmem(hay, n, needle, m);
+}
+
+#endif
