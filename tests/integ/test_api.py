@@ -127,6 +127,11 @@ class TestRouting(ApiCase):
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json, {'status': 'ok'})
         self.assertIn('json', (r.header('Content-Type') or '').lower())
+        # The socket listens before the line is logged: under valgrind the
+        # answer can come first, so give the log a moment.
+        deadline = time.time() + 10 * TIME_FACTOR
+        while 'listening on' not in self.server.current_stderr() and time.time() < deadline:
+            time.sleep(0.05)
         self.assertIn('listening on', self.server.current_stderr())
 
     def test_unknown_paths_404(self):
