@@ -2,7 +2,9 @@
  * split at '/', so a percent-encoded '/' inside a group name (%2F) never
  * splits it; each name segment is decoded only after matching. */
 #include "api/api_int.h"
+#include "api/ingest_http.h"
 
+#include "api/tail.h"
 #include "common/alloc.h"
 
 #include <stdio.h>
@@ -32,7 +34,9 @@ struct api *api_create(struct store *s, const struct api_config *c)
     a->store = s;
     a->cfg = *c;
     atomic_init(&a->inflight, 0);
-    if (rest_query_init(a, &err) != SL_OK) {
+    a->tail = tail_hub_create(s);
+    if (a->tail == NULL || rest_query_init(a, &err) != SL_OK) {
+        tail_hub_destroy(a->tail);
         sl_free(a);
         return NULL;
     }
@@ -44,7 +48,13 @@ void api_destroy(struct api *a)
     if (a == NULL)
         return;
     rest_query_fini(a);
+    tail_hub_destroy(a->tail);
     sl_free(a);
+}
+
+void api_streams_end(struct api *a)
+{
+    tail_hub_shutdown(a->tail);
 }
 
 bool api_inflight_admit(struct api *a, size_t bytes)
@@ -149,6 +159,11 @@ enum api_result api_handle(struct api *a, struct api_req *req,
         reply_json(resp, 200, o);
         return API_DONE;
     }
+    {
+        enum api_result res;
+        if (ih_route(&r, &res))     /* the HTTP ingest endpoints */
+            return res;
+    }
     if (n < 3 || !seg_is(seg[0], len[0], "api") || !seg_is(seg[1], len[1], "v1"))
         goto not_found;
     if (n == 4 && seg_is(seg[2], len[2], "admin") &&
@@ -227,9 +242,23 @@ enum api_result api_handle(struct api *a, struct api_req *req,
             method_not_allowed(&r, "GET or DELETE");
         return API_DONE;
     }
+    if (n == 5 && seg_is(seg[4], len[4], "flow-log-format")) {
+        if (method_is(req, "PUT") || method_is(req, "DELETE"))
+            rest_group_flow_format(&r, method_is(req, "PUT"));
+        else
+            method_not_allowed(&r, "PUT or DELETE");
+        return API_DONE;
+    }
     if (n == 5 && seg_is(seg[4], len[4], "fields")) {
         if (method_is(req, "GET"))
             rest_group_fields(&r);
+        else
+            method_not_allowed(&r, "GET");
+        return API_DONE;
+    }
+    if (n == 5 && seg_is(seg[4], len[4], "tail")) {
+        if (method_is(req, "GET"))
+            rest_group_tail(&r);
         else
             method_not_allowed(&r, "GET");
         return API_DONE;

@@ -3,7 +3,9 @@
  * each request into an api_req and sends back the api_resp. A handler
  * either answers at once (API_DONE) or, for writes waiting on a group
  * commit, answers later: it returns API_PENDING and, once the response is
- * filled, calls req->resume(req->resume_ctx) from the writer thread. */
+ * filled, calls req->resume(req->resume_ctx) from the writer thread.
+ * A streaming answer (live tail) fills resp->stream and returns API_DONE:
+ * the server sends the status and headers, then pulls the body. */
 #ifndef SLUICE_API_API_H
 #define SLUICE_API_API_H
 
@@ -53,6 +55,22 @@ struct api_req {
     const char *access_key_id;
 };
 
+/* The body of a streaming answer, pulled by the server piece by piece.
+ * While a stream is open req->resume may be called any number of times,
+ * from any thread, to say "pull again"; never after close returned. */
+struct api_stream {
+    /* Copies up to cap bytes of the body into out and returns how many;
+     * 0 when nothing is ready (the server waits for req->resume);
+     * API_STREAM_END when the body is complete. One thread at a time. */
+    long (*pull)(void *ctx, char *out, size_t cap);
+    /* Called once when the answer is over (sent, client gone, or never
+     * started); frees ctx. */
+    void (*close)(void *ctx);
+    void *ctx;
+};
+
+#define API_STREAM_END (-1L)
+
 struct api_resp {
     int status;                  /* HTTP status */
     const char *content_type;    /* static string */
@@ -61,6 +79,8 @@ struct api_resp {
     int retry_after;             /* seconds for a Retry-After header, 0 none */
     const char *request_id;      /* x-amzn-RequestId header value, or NULL;
                                     lives as long as the request */
+    struct api_stream stream;    /* pull non-NULL: a streaming answer;
+                                    body is then unused */
 };
 
 enum api_result { API_DONE, API_PENDING };
@@ -73,6 +93,9 @@ struct api *api_create(struct store *s, const struct api_config *c);
  * 503. Call before the server's own shutdown, then api_destroy after. */
 void api_shutdown(struct api *a);
 void api_destroy(struct api *a);
+/* Ends every streaming answer (live tails) promptly: call before the
+ * server's shutdown waits for requests in flight. */
+void api_streams_end(struct api *a);
 
 /* Handles one complete request. resp must stay valid until the response
  * is sent (for API_PENDING, until after resume was called). */

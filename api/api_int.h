@@ -18,6 +18,7 @@ struct api {
     struct api_config cfg;
     atomic_size_t inflight;      /* bytes of bodies held right now */
     struct qreg *queries;        /* the query registry (rest_query.c) */
+    struct tail_hub *tail;       /* live-tail subscribers (tail.c) */
 };
 
 /* A routed request: the decoded path parameters. */
@@ -118,6 +119,7 @@ void rest_groups_list(struct route *r);
 void rest_group_create(struct route *r);
 void rest_group_get(struct route *r);
 void rest_group_delete(struct route *r);
+void rest_group_flow_format(struct route *r, bool set);
 void rest_streams_list(struct route *r);
 void rest_stream_create(struct route *r);
 void rest_stream_get(struct route *r);
@@ -140,6 +142,8 @@ enum sl_status rest_query_init(struct api *a, struct sl_err *err)
 void rest_query_fini(struct api *a);
 /* GetLogGroupFields (rest_fields.c) and GetLogRecord (rest_records.c). */
 void rest_group_fields(struct route *r);
+/* GET /api/v1/groups/{group}/tail: server-sent events (rest_tail.c). */
+void rest_group_tail(struct route *r);
 void rest_record_get(struct route *r);
 
 /* JSON of catalogue objects (rest_groups.c). */
@@ -152,7 +156,9 @@ enum {
     TOK_KIND_GROUPS = 2,        /* group lists (both surfaces) */
     TOK_KIND_STREAMS = 3,       /* stream lists (both surfaces) */
     TOK_KIND_CWL_EVENTS = 4,    /* GetLogEvents f/ and b/ tokens */
-    TOK_KIND_CWL_FILTER = 5     /* FilterLogEvents */
+    TOK_KIND_CWL_FILTER = 5,    /* FilterLogEvents */
+    TOK_KIND_METRIC_FILTERS = 10, /* DescribeMetricFilters */
+    TOK_KIND_QUERY_DEFS = 11    /* DescribeQueryDefinitions */
 };
 
 #endif

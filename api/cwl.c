@@ -11,6 +11,7 @@
  *                                               body with the fast decoder) */
 #include "api/cwl_int.h"
 
+#include "api/json_out.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -32,17 +33,32 @@ static const struct cwl_op ops[] = {
     {"CreateLogStream", cwl_create_log_stream, false},
     {"DeleteLogGroup", cwl_delete_log_group, false},
     {"DeleteLogStream", cwl_delete_log_stream, false},
+    {"DeleteMetricFilter", cwl_delete_metric_filter, false},
+    {"DeleteQueryDefinition", cwl_delete_query_definition, false},
     {"DeleteRetentionPolicy", cwl_delete_retention_policy, false},
     {"DescribeLogGroups", cwl_describe_log_groups, false},
     {"DescribeLogStreams", cwl_describe_log_streams, false},
+    {"DescribeMetricFilters", cwl_describe_metric_filters, false},
+    {"DescribeQueries", cwl_describe_queries, false},
+    {"DescribeQueryDefinitions", cwl_describe_query_definitions, false},
     {"FilterLogEvents", cwl_filter_log_events, false},
     {"GetLogEvents", cwl_get_log_events, false},
+    {"GetLogGroupFields", cwl_get_log_group_fields, false},
+    {"GetLogRecord", cwl_get_log_record, false},
+    {"GetQueryResults", cwl_get_query_results, false},
     {"ListTagsForResource", cwl_list_tags_for_resource, false},
     {"ListTagsLogGroup", cwl_list_tags_log_group, false},
     {"PutLogEvents", cwl_put_log_events, true},
+    {"PutLogGroupDeletionProtection", cwl_put_log_group_deletion_protection, false},
+    {"PutMetricFilter", cwl_put_metric_filter, false},
+    {"PutQueryDefinition", cwl_put_query_definition, false},
     {"PutRetentionPolicy", cwl_put_retention_policy, false},
+    {"StartLiveTail", cwl_start_live_tail, false},
+    {"StartQuery", cwl_start_query, false},
+    {"StopQuery", cwl_stop_query, false},
     {"TagLogGroup", cwl_tag_log_group, false},
     {"TagResource", cwl_tag_resource, false},
+    {"TestMetricFilter", cwl_test_metric_filter, false},
     {"UntagLogGroup", cwl_untag_log_group, false},
     {"UntagResource", cwl_untag_resource, false},
 };
@@ -89,6 +105,21 @@ void cwl_reply_empty(struct cwl_call *c)
 {
     reply_empty(c->resp, 200);
     c->resp->content_type = API_AWS_JSON;
+}
+
+enum sl_status cwl_reply_buf(struct cwl_call *c, struct buf *b,
+                             enum sl_status st)
+{
+    if (st != SL_OK) {
+        buf_fini(b);
+        return sl_fail(&c->err, st,
+                       "could not build the answer: %s%s", sl_status_text(st),
+                       st == SL_TOO_LARGE ? " (ask for fewer rows or fields)"
+                                          : "");
+    }
+    jout_reply(c->resp, 200, b, SL_OK);
+    c->resp->content_type = API_AWS_JSON;
+    return SL_OK;
 }
 
 /* Finds the operation named by X-Amz-Target; NULL with c->err set. */

@@ -17,15 +17,16 @@ static const char *const group_classes[] = {"STANDARD", "INFREQUENT_ACCESS",
 enum sl_status cwl_create_log_group(struct cwl_call *c)
 {
     const char *name, *kms;
+    struct cat_group_settings set;
     json_t *tags;
     char *tags_text = NULL;
     int cls;
     bool protect;
     enum sl_status st;
 
-    /* kmsKeyId, logGroupClass and deletionProtectionEnabled are checked
-     * and accepted; Sluice keeps every group as an unencrypted STANDARD
-     * group without deletion protection. */
+    /* kmsKeyId, logGroupClass and deletionProtectionEnabled are stored
+     * and shown by DescribeLogGroups; Sluice does not encrypt with the key
+     * and treats every class alike. Protection refuses DeleteLogGroup. */
     if (cwl_group_name(c, &name) != SL_OK ||
         cwl_str(c, "kmsKeyId", CWL_OPTIONAL, 0, 256, &kms) != SL_OK ||
         cwl_tags(c, "tags", CWL_OPTIONAL, &tags) != SL_OK ||
@@ -37,8 +38,11 @@ enum sl_status cwl_create_log_group(struct cwl_call *c)
         if (tags_text == NULL)
             return sl_fail(&c->err, SL_NOMEM, "out of memory");
     }
-    st = store_group_create(c->api->store, name, 0,
-                            tags_text ? tags_text : "{}", &c->err);
+    set.log_group_class = group_classes[cls];
+    set.kms_key_id = kms != NULL && *kms != '\0' ? kms : NULL;
+    set.deletion_protection = protect;
+    st = store_group_create_ex(c->api->store, name, 0,
+                               tags_text ? tags_text : "{}", &set, &c->err);
     free(tags_text);
     if (st == SL_OK)
         cwl_reply_empty(c);
@@ -65,15 +69,19 @@ static json_t *group_json(struct cwl_call *c, const struct cat_group *g,
     json_object_set_new(o, "creationTime", json_integer(g->created_ms));
     if (g->retention_days > 0 && !reduced)
         json_object_set_new(o, "retentionInDays", json_integer(g->retention_days));
-    json_object_set_new(o, "metricFilterCount", json_integer(0));
+    json_object_set_new(o, "metricFilterCount",
+                        json_integer(g->metric_filter_count));
     json_object_set_new(o, "arn", json_string(cwl_group_arn(c, g->name, true)));
     json_object_set_new(o, "logGroupArn",
                         json_string(cwl_group_arn(c, g->name, false)));
     if (!reduced) {
         json_object_set_new(o, "storedBytes", json_integer(g->stored_bytes));
-        json_object_set_new(o, "deletionProtectionEnabled", json_false());
+        json_object_set_new(o, "deletionProtectionEnabled",
+                            json_boolean(g->deletion_protection));
+        if (g->kms_key_id != NULL)
+            json_object_set_new(o, "kmsKeyId", json_string(g->kms_key_id));
     }
-    json_object_set_new(o, "logGroupClass", json_string(group_classes[0]));
+    json_object_set_new(o, "logGroupClass", json_string(g->log_group_class));
     return o;
 }
 
@@ -87,7 +95,8 @@ static int group_name_cmp(const void *a, const void *b)
  * by name, on one page. */
 static enum sl_status describe_by_ids(struct cwl_call *c, sqlite3 *db,
                                       const char **ids, size_t n_ids,
-                                      struct cat_group *out, int *n)
+                                      const char *cls, struct cat_group *out,
+                                      int *n)
 {
     *n = 0;
     for (size_t i = 0; i < n_ids; i++) {
@@ -105,10 +114,12 @@ static enum sl_status describe_by_ids(struct cwl_call *c, sqlite3 *db,
         if (st != SL_OK)
             return st;
         st = cat_group_get(db, name, c->arena, &out[*n], &e);
-        if (st == SL_OK)
-            (*n)++;
-        else if (st != SL_NOT_FOUND)
+        if (st == SL_OK) {
+            if (cls == NULL || strcmp(out[*n].log_group_class, cls) == 0)
+                (*n)++;
+        } else if (st != SL_NOT_FOUND) {
             return sl_fail(&c->err, st, "%s", e.msg);
+        }
     }
     qsort(out, (size_t)*n, sizeof(*out), group_name_cmp);
     for (int i = 1; i < *n; i++) {      /* the same group named twice */
@@ -163,21 +174,18 @@ enum sl_status cwl_describe_log_groups(struct cwl_call *c)
                                        sizeof(*groups));
     if (groups == NULL)
         return sl_fail(&c->err, SL_NOMEM, "out of memory");
-    if (cls > 0) {
-        /* Every Sluice group is STANDARD: no other class has any. */
-        n = 0;
-        st = SL_OK;
-    } else {
-        db = store_reader(c->api->store);
-        if (n_ids > 0)
-            st = describe_by_ids(c, db, ids, n_ids, groups, &n);
-        else
-            st = cat_group_list(db, prefix, pattern, &after, (int)limit,
-                                c->arena, groups, &n, &more, &c->err);
-        store_reader_release(c->api->store, db);
-        if (st != SL_OK)
-            return st;
-    }
+    db = store_reader(c->api->store);
+    if (n_ids > 0)
+        st = describe_by_ids(c, db, ids, n_ids, cls >= 0 ? group_classes[cls]
+                                                         : NULL, groups, &n);
+    else
+        st = cat_group_list_class(db, prefix, pattern,
+                                  cls >= 0 ? group_classes[cls] : NULL, &after,
+                                  (int)limit, c->arena, groups, &n, &more,
+                                  &c->err);
+    store_reader_release(c->api->store, db);
+    if (st != SL_OK)
+        return st;
     arr = json_array();
     o = json_object();
     for (int i = 0; i < n; i++)
@@ -206,6 +214,20 @@ enum sl_status cwl_put_retention_policy(struct cwl_call *c)
                        (int)days, name_retention_list());
     if (store_group_set_retention(c->api->store, name, (int)days,
                                   &c->err) != SL_OK)
+        return c->err.code;
+    cwl_reply_empty(c);
+    return SL_OK;
+}
+
+enum sl_status cwl_put_log_group_deletion_protection(struct cwl_call *c)
+{
+    const char *name;
+    bool on;
+
+    if (cwl_group_ref(c, &name) != SL_OK ||
+        cwl_require(c, "deletionProtectionEnabled") != SL_OK ||
+        cwl_bool(c, "deletionProtectionEnabled", false, &on) != SL_OK ||
+        store_group_set_protection(c->api->store, name, on, &c->err) != SL_OK)
         return c->err.code;
     cwl_reply_empty(c);
     return SL_OK;

@@ -7,6 +7,7 @@
 #define SLUICE_API_CWL_INT_H
 
 #include "api/api_int.h"
+#include "common/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,10 @@ enum cwl_need { CWL_OPTIONAL, CWL_REQUIRED };
 void cwl_reply(struct cwl_call *c, json_t *o);
 /* 200 with an empty body: operations without an output shape. */
 void cwl_reply_empty(struct cwl_call *c);
+/* 200 with JSON text built in b (taken); when st says building failed,
+ * frees b and fills c->err instead. Returns the call's status. */
+enum sl_status cwl_reply_buf(struct cwl_call *c, struct buf *b,
+                             enum sl_status st);
 
 /* ---- members (cwl_args.c) ----
  * Each reader records a failure in c->err and returns its status: a value
@@ -114,6 +119,7 @@ enum sl_status cwl_delete_log_group(struct cwl_call *c);
 enum sl_status cwl_describe_log_groups(struct cwl_call *c);
 enum sl_status cwl_put_retention_policy(struct cwl_call *c);
 enum sl_status cwl_delete_retention_policy(struct cwl_call *c);
+enum sl_status cwl_put_log_group_deletion_protection(struct cwl_call *c);
 /* cwl_streams.c */
 enum sl_status cwl_create_log_stream(struct cwl_call *c);
 enum sl_status cwl_delete_log_stream(struct cwl_call *c);
@@ -124,6 +130,16 @@ enum sl_status cwl_put_log_events(struct cwl_call *c);
 enum sl_status cwl_get_log_events(struct cwl_call *c);
 /* cwl_filter.c */
 enum sl_status cwl_filter_log_events(struct cwl_call *c);
+/* cwl_insights.c */
+enum sl_status cwl_start_query(struct cwl_call *c);
+enum sl_status cwl_get_query_results(struct cwl_call *c);
+enum sl_status cwl_stop_query(struct cwl_call *c);
+enum sl_status cwl_describe_queries(struct cwl_call *c);
+/* cwl_record.c */
+enum sl_status cwl_get_log_record(struct cwl_call *c);
+enum sl_status cwl_get_log_group_fields(struct cwl_call *c);
+/* cwl_tail.c: answers with an event stream (resp->stream) */
+enum sl_status cwl_start_live_tail(struct cwl_call *c);
 /* cwl_tags.c */
 enum sl_status cwl_tag_log_group(struct cwl_call *c);
 enum sl_status cwl_untag_log_group(struct cwl_call *c);
@@ -131,5 +147,14 @@ enum sl_status cwl_list_tags_log_group(struct cwl_call *c);
 enum sl_status cwl_tag_resource(struct cwl_call *c);
 enum sl_status cwl_untag_resource(struct cwl_call *c);
 enum sl_status cwl_list_tags_for_resource(struct cwl_call *c);
+/* cwl_mfilters.c */
+enum sl_status cwl_put_metric_filter(struct cwl_call *c);
+enum sl_status cwl_describe_metric_filters(struct cwl_call *c);
+enum sl_status cwl_delete_metric_filter(struct cwl_call *c);
+enum sl_status cwl_test_metric_filter(struct cwl_call *c);
+/* cwl_qdefs.c */
+enum sl_status cwl_put_query_definition(struct cwl_call *c);
+enum sl_status cwl_describe_query_definitions(struct cwl_call *c);
+enum sl_status cwl_delete_query_definition(struct cwl_call *c);
 
 #endif

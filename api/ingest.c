@@ -1,9 +1,10 @@
 /* api/ingest.c: the ingest core shared by the native and the CloudWatch
  * fronts; see ingest.h. Knows the limits and the writer, not the wire
- * format of either front. */
+ * format of either front. Committed batches go to the live-tail hub. */
 #include "api/ingest.h"
 
 #include "api/api_int.h"
+#include "api/tail.h"
 #include "common/buf.h"
 
 #include <stdlib.h>
@@ -52,11 +53,17 @@ struct submission {
     struct buf blobs;            /* the encoded pieces */
     ingest_done_fn done;
     void *ctx;
+    struct api *api;
+    const char *stream_name;     /* for live tails; NULL: nobody tails */
 };
 
 static void submission_done(struct wr_job *job, void *ctx)
 {
     struct submission *s = ctx;
+    /* Only committed events may reach tailers. */
+    if (job->status == SL_OK && s->stream_name != NULL)
+        tail_publish(s->api->tail, job->group_id, s->stream_name, job->ev,
+                     job->n, job->ingest_ms);
     s->done(s->ctx, job);
     buf_fini(&s->blobs);
     s->req->resume(s->req->resume_ctx);
@@ -78,6 +85,10 @@ enum sl_status ingest_submit(struct api *a, struct api_req *req,
     s->req = req;
     s->done = done;
     s->ctx = ctx;
+    s->api = a;
+    if (tail_wanted(a->tail, group_id))
+        s->stream_name = tail_stream_name(a->tail, group_id, stream_id,
+                                          req->arena);
     qsort(ev, n, sizeof(*ev), seg_event_cmp);
     buf_init(&s->blobs, SIZE_MAX / 2);
     if (wr_encode_pieces(ev, n, &s->blobs, pieces, &n_pieces, err) != SL_OK) {

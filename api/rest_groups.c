@@ -1,6 +1,7 @@
 /* api/rest_groups.c: native REST for log groups: create, list, get,
  * delete, and the JSON shape of a group. */
 #include "api/api_int.h"
+#include "query/discover.h"
 
 #include "storage/catalog.h"
 
@@ -23,6 +24,9 @@ json_t *rest_group_json(const struct cat_group *g)
                                                 ? json_integer(g->retention_days)
                                                 : json_null());
     json_object_set_new(o, "tags", tags ? tags : json_object());
+    json_object_set_new(o, "flowLogFormat", g->field_format && g->field_format[0]
+                                                ? json_string(g->field_format)
+                                                : json_null());
     json_object_set_new(o, "storedBytes", json_integer(g->stored_bytes));
     set_time(o, "firstEventTime", g->first_event_ms);
     set_time(o, "lastEventTime", g->last_event_ms);
@@ -160,4 +164,42 @@ void rest_groups_list(struct route *r)
     if (more && n > 0)
         page_groups_next(o, &groups[n - 1]);
     reply_json(r->resp, 200, o);
+}
+
+/* PUT /api/v1/groups/{g}/flow-log-format {"format": "${version} ..."}:
+ * records of the group are split by this custom VPC flow log format at
+ * query time. DELETE goes back to the default v2 format. */
+void rest_group_flow_format(struct route *r, bool set)
+{
+    struct sl_err err = {0};
+    json_t *body = NULL, *fmt;
+    const char *text = NULL;
+
+    if (set) {
+        struct arena a;
+        struct disc_flow_format *f;
+        if (args_json_body(r->req, &body, &err) != SL_OK)
+            goto fail;
+        fmt = json_object_get(body, "format");
+        if (!json_is_string(fmt)) {
+            sl_fail(&err, SL_INVALID, "format is required: a string of ${field} "
+                    "tokens, e.g. \"${version} ${srcaddr} ${dstaddr} ${action}\"");
+            goto fail;
+        }
+        text = json_string_value(fmt);
+        arena_init(&a, 4096, 0);
+        if (disc_flow_format_compile(text, strlen(text), &a, &f, &err) != SL_OK) {
+            arena_fini(&a);
+            goto fail;
+        }
+        arena_fini(&a);
+    }
+    if (store_group_set_field_format(r->api->store, r->group, text, &err) != SL_OK)
+        goto fail;
+    json_decref(body);
+    reply_group(r, 200, r->group);
+    return;
+fail:
+    json_decref(body);
+    apierr_reply(r->resp, &err);
 }

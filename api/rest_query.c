@@ -3,10 +3,11 @@
  * once the query ends: the request waits suspended (no HTTP thread held)
  * until the registry says the query ended or the wait passed. Requests name
  * their log groups in the body or in the query's SOURCE header; both are
- * resolved through the catalogue here, before anything runs. */
+ * resolved through the catalogue (query_groups.c) before anything runs. */
 #include "api/api_int.h"
 
 #include "api/json_out.h"
+#include "api/query_common.h"
 #include "common/clock.h"
 #include "common/timeparse.h"
 #include "query/exec.h"
@@ -17,10 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define QUERY_MAX_CHARS    10000   /* StartQuery's queryString limit */
-#define QUERY_MAX_GROUPS   50      /* groups named in a request body */
-#define SOURCE_MAX_GROUPS  10000   /* groups a SOURCE logGroups() may match */
-#define GROUP_PAGE         200     /* catalogue page while matching prefixes */
 #define WAIT_DEFAULT_MS    30000   /* POST /api/v1/query: "wait" */
 #define WAIT_MAX_MS        300000
 #define LIST_MAX           1000    /* DescribeQueries' maxResults */
@@ -36,13 +33,6 @@ struct qbody {
     int64_t start, end;          /* ms, both inclusive */
     int64_t limit;               /* 0: not given */
     int64_t wait_ms;             /* POST /api/v1/query only */
-};
-
-/* The groups a query reads, without repeats. */
-struct gset {
-    struct arena *a;
-    struct cat_group *g;
-    size_t n, cap;
 };
 
 /* ------------------------------------------------------------------ */
@@ -91,10 +81,10 @@ static enum sl_status read_groups(json_t *v, struct arena *a, struct qbody *b,
     if (v == NULL || json_is_null(v))
         return SL_OK;
     if (!json_is_array(v) || json_array_size(v) == 0 ||
-        json_array_size(v) > QUERY_MAX_GROUPS)
+        json_array_size(v) > QC_NAMED_MAX)
         return sl_fail(err, SL_INVALID,
                        "groups must be a list of 1 to %d log group names",
-                       QUERY_MAX_GROUPS);
+                       QC_NAMED_MAX);
     b->names = arena_alloc(a, json_array_size(v) * sizeof(*b->names));
     if (b->names == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
@@ -167,10 +157,10 @@ static enum sl_status read_body(struct route *r, bool sync, struct qbody *b,
         goto out;
     }
     b->len = json_string_length(v);
-    if (utf8_chars(json_string_value(v), b->len) > QUERY_MAX_CHARS) {
+    if (utf8_chars(json_string_value(v), b->len) > QC_QUERY_MAX_CHARS) {
         st = sl_fail(err, SL_INVALID,
                      "query must be at most %d characters; got %zu",
-                     QUERY_MAX_CHARS, utf8_chars(json_string_value(v), b->len));
+                     QC_QUERY_MAX_CHARS, utf8_chars(json_string_value(v), b->len));
         goto out;
     }
     b->text = arena_strndup(a, json_string_value(v), b->len);
@@ -229,109 +219,11 @@ static void reply_malformed(struct route *r, const struct qbody *b,
 /* ------------------------------------------------------------------ */
 /* Log groups: from the body or the SOURCE header                      */
 
-static enum sl_status gset_add(struct gset *s, const struct cat_group *g,
-                               struct sl_err *err)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->g[i].id == g->id)
-            return SL_OK;
-    if (s->n == SOURCE_MAX_GROUPS)
-        return sl_fail(err, SL_LIMIT,
-                       "the query would read more than %d log groups; narrow "
-                       "SOURCE logGroups() with namePrefix", SOURCE_MAX_GROUPS);
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 8;
-        struct cat_group *more = arena_alloc(s->a, cap * sizeof(*more));
-        if (more == NULL)
-            return sl_fail(err, SL_NOMEM, "out of memory");
-        if (s->n > 0)
-            memcpy(more, s->g, s->n * sizeof(*more));
-        s->g = more;
-        s->cap = cap;
-    }
-    s->g[s->n++] = *g;
-    return SL_OK;
-}
-
-static enum sl_status add_named(sqlite3 *db, struct gset *s, const char *name,
-                                struct sl_err *err)
-{
-    struct sl_err gerr = {0};
-    struct cat_group g;
-    enum sl_status st = cat_group_get(db, name, s->a, &g, &gerr);
-
-    if (st == SL_NOT_FOUND)
-        return sl_fail(err, SL_NOT_FOUND, "log group '%.300s' does not exist",
-                       name);
-    if (st != SL_OK) {
-        *err = gerr;
-        return st;
-    }
-    return gset_add(s, &g, err);
-}
-
-/* Every group whose name starts with prefix (NULL: every group). */
-static enum sl_status add_prefixed(sqlite3 *db, struct gset *s,
-                                   const char *prefix, size_t *matched,
-                                   struct sl_err *err)
-{
-    struct cat_group *page = arena_alloc(s->a, GROUP_PAGE * sizeof(*page));
-    struct cat_cursor cur = {0};
-    bool more = true;
-    enum sl_status st = SL_OK;
-
-    if (page == NULL)
-        return sl_fail(err, SL_NOMEM, "out of memory");
-    while (st == SL_OK && more) {
-        int n = 0;
-        st = cat_group_list(db, prefix, NULL, &cur, GROUP_PAGE, s->a, page, &n,
-                            &more, err);
-        for (int i = 0; st == SL_OK && i < n; i++)
-            st = gset_add(s, &page[i], err);
-        if (st == SL_OK && n > 0) {
-            *matched += (size_t)n;
-            cur.set = true;
-            snprintf(cur.name, sizeof(cur.name), "%s", page[n - 1].name);
-        }
-    }
-    return st;
-}
-
-static enum sl_status source_groups(sqlite3 *db, const struct ast_source *src,
-                                    struct gset *s, struct sl_err *err)
-{
-    enum sl_status st = SL_OK;
-    size_t matched = 0;
-
-    for (size_t i = 0; st == SL_OK && i < src->groups.n; i++)
-        st = add_named(db, s, src->groups.s[i], err);
-    if (st != SL_OK || !src->log_groups)
-        return st;
-    if (src->class_name != NULL && strcasecmp(src->class_name, "STANDARD") != 0)
-        return sl_fail(err, SL_NOT_FOUND,
-                       "no log group has the class %.40s: every Sluice log "
-                       "group is STANDARD", src->class_name);
-    if (src->prefixes.n == 0)
-        return add_prefixed(db, s, NULL, &matched, err);
-    for (size_t i = 0; st == SL_OK && i < src->prefixes.n; i++)
-        st = add_prefixed(db, s, src->prefixes.s[i], &matched, err);
-    if (st == SL_OK && matched == 0)
-        st = sl_fail(err, SL_NOT_FOUND,
-                     "no log group name starts with '%.200s'%s",
-                     src->prefixes.s[0],
-                     src->prefixes.n > 1 ? " or the other prefixes" : "");
-    return st;
-}
-
 static enum sl_status resolve_groups(struct route *r, const struct qbody *b,
-                                     struct qx *q, struct gset *s,
+                                     struct qx *q, struct qc_groups *s,
                                      struct sl_err *err)
 {
-    const struct ast_source *src = qx_source(q);
-    bool in_source = src != NULL && (src->groups.n > 0 || src->log_groups);
-    struct store *store = r->api->store;
-    enum sl_status st = SL_OK;
-    sqlite3 *db;
+    bool in_source = qc_source_names_groups(q);
 
     if (in_source && b->nnames > 0)
         return sl_fail(err, SL_INVALID,
@@ -341,41 +233,25 @@ static enum sl_status resolve_groups(struct route *r, const struct qbody *b,
         return sl_fail(err, SL_INVALID,
                        "groups is required: a list of log group names (or "
                        "start the query with SOURCE \"group\" | ...)");
-    db = store_reader(store);
-    if (in_source)
-        st = source_groups(db, src, s, err);
-    for (size_t i = 0; st == SL_OK && i < b->nnames; i++)
-        st = add_named(db, s, b->names[i], err);
-    store_reader_release(store, db);
-    for (size_t i = 0; st == SL_OK && i < s->n; i++) {
-        struct qx_group g = {.id = s->g[i].id, .name = s->g[i].name,
-                             .flow_format = s->g[i].field_format,
-                             .account_id = r->api->cfg.account_id};
-        st = qx_add_group(q, &g, err);
-    }
-    return st;
+    return qc_add_groups(r->api, q, b->names, b->nnames, r->req->arena, s,
+                         err);
 }
 
 /* Reads the body, compiles the query and adds its groups. NULL when the
  * answer (an error) is already in r->resp. */
 static struct qx *prepare(struct route *r, bool sync, struct qbody *b,
-                          struct gset *s)
+                          struct qc_groups *s)
 {
-    const struct api_config *cfg = &r->api->cfg;
     struct sl_err err = {0};
     struct qx_opts o = {0};
     struct qx *q = NULL;
     enum sl_status st;
 
     memset(s, 0, sizeof(*s));
-    s->a = r->req->arena;
     st = read_body(r, sync, b, &err);
     if (st != SL_OK)
         goto fail;
-    o.workers = 0;
-    o.mem_cap = cfg->query_mem;
-    o.timeout_ms = cfg->query_timeout_ms;
-    o.now_ms = b->now;
+    qc_opts(r->api, b->now, &o);
     st = qx_compile(b->text, b->len, b->start, b->end, b->limit, &o, &q, &err);
     if (st == SL_MALFORMED_QUERY) {
         reply_malformed(r, b, &err);
@@ -395,29 +271,13 @@ fail:
 
 /* Starts q; fills id or answers the error. */
 static bool start(struct route *r, struct qx *q, const struct qbody *b,
-                  const struct gset *s, char id[QREG_ID_LEN + 1])
+                  const struct qc_groups *s, char id[QREG_ID_LEN + 1])
 {
     struct sl_err err = {0};
-    struct qreg_meta m = {.text = b->text, .len = b->len};
-    const char **names = arena_alloc(r->req->arena,
-                                     (s->n ? s->n : 1) * sizeof(*names));
 
-    if (names == NULL) {
-        qx_free(q);
-        apierr_replyf(r->resp, SL_NOMEM, "out of memory");
-        return false;
-    }
-    for (size_t i = 0; i < s->n; i++)
-        names[i] = s->g[i].name;
-    m.groups = names;
-    m.ngroups = s->n;
-    if (qreg_start(r->api->queries, q, r->api->store, &m, id, &err) == SL_OK)
+    if (qc_start(r->api, q, b->text, b->len, s, id, &err) == SL_OK)
         return true;
-    if (err.code == SL_LIMIT)
-        apierr_replyf(r->resp, SL_LIMIT, "%s (the server's --max-queries)",
-                      err.msg);
-    else
-        apierr_reply(r->resp, &err);
+    apierr_reply(r->resp, &err);
     return false;
 }
 
@@ -429,21 +289,7 @@ static enum sl_status write_stats(struct buf *o, const struct qx_stats *s)
     static const char *const names[] = {
         "recordsMatched", "recordsScanned", "bytesScanned", "recordsSkipped",
         "bytesSkipped", "logGroupsScanned", "segmentsScanned", "segmentsSkipped"};
-    const double v[] = {s->records_matched, s->records_scanned,
-                        s->bytes_scanned, s->records_skipped, s->bytes_skipped,
-                        s->groups_scanned, s->segments_scanned,
-                        s->segments_skipped};
-    enum sl_status st = buf_putc(o, '{');
-
-    for (size_t i = 0; st == SL_OK && i < sizeof(v) / sizeof(v[0]); i++) {
-        if (i > 0)
-            st = buf_putc(o, ',');
-        if (st == SL_OK)
-            st = jout_key(o, names[i]);
-        if (st == SL_OK)
-            st = jout_double(o, v[i]);
-    }
-    return st == SL_OK ? buf_putc(o, '}') : st;
+    return qc_write_stats(o, s, names, sizeof(names) / sizeof(names[0]));
 }
 
 static enum sl_status write_rows(struct buf *o, const struct qx_result *res)
@@ -525,7 +371,7 @@ static void reply_result(struct api *a, struct api_resp *resp,
 void rest_query_start(struct route *r)
 {
     struct qbody b;
-    struct gset s;
+    struct qc_groups s;
     char id[QREG_ID_LEN + 1];
     struct qx *q = prepare(r, false, &b, &s);
     json_t *o;
@@ -628,7 +474,7 @@ void rest_query_explain(struct route *r)
 {
     struct sl_err err = {0};
     struct qbody b;
-    struct gset s;
+    struct qc_groups s;
     struct buf out;
     struct qx *q = prepare(r, false, &b, &s);
     enum sl_status st;
@@ -718,7 +564,7 @@ enum api_result rest_query_sync(struct route *r)
 {
     struct sl_err err = {0};
     struct qbody b;
-    struct gset s;
+    struct qc_groups s;
     struct sync_wait *c = arena_alloc(r->req->arena, sizeof(*c));
     struct qx *q;
     bool ended = false;

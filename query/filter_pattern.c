@@ -1336,8 +1336,16 @@ enum sl_status fpat_compile(const char *text, size_t len, struct fpat **out,
     if (p == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory compiling the filter pattern");
     arena_init(&p->a, 2048, 0);
-    c = (struct comp){text != NULL ? text : "", text != NULL ? len : 0, 0, p,
-                      &p->a, err, 0};
+    /* Compile from a copy the pattern owns: words and phrases point into
+     * the text, and a compiled pattern outlives the caller's buffer. */
+    if (text == NULL)
+        len = 0;
+    text = arena_strndup(&p->a, text != NULL ? text : "", len);
+    if (text == NULL) {
+        fpat_free(p);
+        return sl_fail(err, SL_NOMEM, "out of memory compiling the filter pattern");
+    }
+    c = (struct comp){text, len, 0, p, &p->a, err, 0};
     st = compile_into(&c);
     if (st != SL_OK) {
         fpat_free(p);

@@ -6,7 +6,10 @@
  *   handle         called repeatedly: headers (allocate the request), body
  *                  chunks, end of body;
  *                  at the end api_handle() runs; API_PENDING suspends the
- *                  connection until the writer's callback resumes it
+ *                  connection until the writer's callback resumes it;
+ *                  a streaming answer (resp.stream) goes out chunked,
+ *                  pulled by stream_read, which suspends the connection
+ *                  while nothing is ready until the api resumes it
  *   completed_cb   the response went out (or the client left): free all
  */
 #include "server/http.h"
@@ -56,6 +59,7 @@ struct req {
     enum req_state state;
     pthread_mutex_t mu;          /* guards suspended/resumed */
     bool suspended, answered;
+    bool woken;                  /* resume_cb ran since stream_read began */
     bool counted;                /* included in in_flight */
     struct api_req areq;
     struct api_resp resp;
@@ -147,6 +151,9 @@ static struct req *req_new(struct srv_http *h, struct MHD_Connection *conn,
 
 static void req_free(struct req *r)
 {
+    /* First: after close returns the api no longer calls resume_cb. */
+    if (r->resp.stream.close != NULL)
+        r->resp.stream.close(r->resp.stream.ctx);
     pthread_mutex_lock(&r->h->live_mu);
     if (r->live_prev != NULL)
         r->live_prev->live_next = r->live_next;
@@ -232,7 +239,8 @@ static enum MHD_Result send_error(struct req *r, int status, const char *name,
 
 /* Writer thread: the answer is filled in; wake the connection. Once the
  * connection is resumed its thread may send the answer and free r at once,
- * so r is not touched after the unlock. */
+ * so r is not touched after the unlock. For a streaming answer the api
+ * calls this whenever there is something to pull (see api_stream). */
 static void resume_cb(void *ctx)
 {
     struct req *r = ctx;
@@ -241,11 +249,63 @@ static void resume_cb(void *ctx)
 
     pthread_mutex_lock(&r->mu);
     r->answered = true;
+    r->woken = true;
     wake = r->suspended;
     r->suspended = false;
     pthread_mutex_unlock(&r->mu);
     if (wake)
         MHD_resume_connection(conn);
+}
+
+/* MHD's content reader of a streaming answer. Returning 0 would make MHD
+ * call again at once (a busy loop), so when the api has nothing ready the
+ * connection is suspended until resume_cb; a resume_cb that came during
+ * the pull means: pull again now. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct req *r = cls;
+    (void)pos;
+    for (;;) {
+        long n;
+        pthread_mutex_lock(&r->mu);
+        r->woken = false;
+        pthread_mutex_unlock(&r->mu);
+        n = r->resp.stream.pull(r->resp.stream.ctx, out, max);
+        if (n > 0)
+            return (ssize_t)n;
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&r->mu);
+        if (!r->woken) {
+            r->suspended = true;
+            MHD_suspend_connection(r->conn);
+            pthread_mutex_unlock(&r->mu);
+            return 0;
+        }
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+static enum MHD_Result send_stream(struct req *r)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                             stream_read, r, NULL);
+    if (resp == NULL)
+        return MHD_NO;
+    r->state = REQ_READY;        /* for report_live: streaming */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->resp.content_type ? r->resp.content_type
+                                                 : "application/octet-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (r->resp.request_id != NULL)
+        MHD_add_response_header(resp, "x-amzn-RequestId", r->resp.request_id);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "sluice/" SLUICE_VERSION);
+    ret = MHD_queue_response(r->conn, (unsigned)r->resp.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 /* api_req.header: a request header, names matched case-insensitively. */
@@ -288,6 +348,8 @@ static enum MHD_Result run_api(struct req *r, const char *method)
         .header_ctx = r,
     };
     res = api_handle(r->h->api, &r->areq, &r->resp);
+    if (res == API_DONE && r->resp.stream.pull != NULL)
+        return send_stream(r);
     if (res == API_DONE)
         return send_resp(r);
     pthread_mutex_lock(&r->mu);

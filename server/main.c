@@ -78,6 +78,7 @@ static int serve(int argc, char **argv)
     sl_info("received %s: finishing requests in flight",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     api_shutdown(api);           /* queries end; their waiters are answered */
+    api_streams_end(api);        /* live tails end */
     srv_http_stop(http, 30000);
     api_destroy(api);
     store_close(store);

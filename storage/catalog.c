@@ -14,7 +14,9 @@
     " (SELECT max(last_event_ms) FROM streams s"                            \
     "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
     " (SELECT max(last_ingest_ms) FROM streams s"                           \
-    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL)"
+    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
+    " g.log_group_class, g.kms_key_id, g.deletion_protection,"              \
+    " (SELECT count(*) FROM metric_filters m WHERE m.group_id = g.id)"
 
 #define STREAM_COLS                                                         \
     "id, group_id, name, created_ms, first_event_ms, last_event_ms,"        \
@@ -47,6 +49,12 @@ static void read_group(sqlite3_stmt *q, struct arena *a, struct cat_group *g)
     g->first_event_ms = db_col_opt_int(q, 7, CAT_NONE);
     g->last_event_ms = db_col_opt_int(q, 8, CAT_NONE);
     g->last_ingest_ms = db_col_opt_int(q, 9, CAT_NONE);
+    g->log_group_class = col_arena_text(q, 10, a);
+    if (g->log_group_class == NULL)
+        g->log_group_class = "STANDARD";
+    g->kms_key_id = col_arena_text(q, 11, a);
+    g->deletion_protection = sqlite3_column_int(q, 12) != 0;
+    g->metric_filter_count = sqlite3_column_int64(q, 13);
 }
 
 static void read_stream(sqlite3_stmt *q, struct cat_stream *s)
@@ -119,6 +127,17 @@ enum sl_status cat_group_list(sqlite3 *db, const char *prefix,
                               struct arena *a, struct cat_group *out, int *n,
                               bool *more, struct sl_err *err)
 {
+    return cat_group_list_class(db, prefix, substring, NULL, after, limit, a,
+                                out, n, more, err);
+}
+
+enum sl_status cat_group_list_class(sqlite3 *db, const char *prefix,
+                                    const char *substring,
+                                    const char *log_group_class,
+                                    const struct cat_cursor *after, int limit,
+                                    struct arena *a, struct cat_group *out,
+                                    int *n, bool *more, struct sl_err *err)
+{
     sqlite3_stmt *q;
     bool row;
     char *sub = NULL;
@@ -133,6 +152,7 @@ enum sl_status cat_group_list(sqlite3 *db, const char *prefix,
         " AND (?1 IS NULL OR (g.name >= ?1 AND g.name < ?1 || char(127)))"
         " AND (?2 IS NULL OR g.name LIKE ?2 ESCAPE '\\')"
         " AND (?3 IS NULL OR g.name > ?3)"
+        " AND (?5 IS NULL OR g.log_group_class = ?5)"
         " ORDER BY g.name LIMIT ?4", &q, err);
     if (st != SL_OK)
         return st;
@@ -150,6 +170,8 @@ enum sl_status cat_group_list(sqlite3 *db, const char *prefix,
     if (after != NULL && after->set)
         sqlite3_bind_text(q, 3, after->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 4, limit + 1);
+    if (log_group_class != NULL)
+        sqlite3_bind_text(q, 5, log_group_class, -1, SQLITE_STATIC);
     /* LIKE is case-insensitive for ASCII by default; the pattern filter
      * must be case-sensitive as in CloudWatch. */
     if (sub != NULL)
@@ -371,11 +393,40 @@ static enum sl_status exec_named(sqlite3 *db, const char *sql, int64_t a1,
     return st;
 }
 
+/* Whether the live group id has deletion protection on. */
+static enum sl_status protected_group(sqlite3 *db, int64_t id, bool *on,
+                                      struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    bool row;
+    enum sl_status st = db_prepare(db,
+        "SELECT deletion_protection FROM groups WHERE id = ?1", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, id);
+    st = db_step_row(q, &row, err);
+    *on = st == SL_OK && row && sqlite3_column_int(q, 0) != 0;
+    sqlite3_finalize(q);
+    return st;
+}
+
 enum sl_status cat_group_delete(sqlite3 *db, const char *name, int64_t now_ms,
                                 struct sl_err *err)
 {
     int64_t id;
+    bool protect;
     enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    st = protected_group(db, id, &protect, err);
+    if (st != SL_OK)
+        return st;
+    if (protect)
+        return sl_fail(err, SL_VALIDATION,
+                       "Log group %.300s has deletion protection enabled; "
+                       "turn it off before deleting the log group.", name);
+    st = exec_named(db, "DELETE FROM metric_filters WHERE group_id = ?1",
+                    id, 0, err);
     if (st != SL_OK)
         return st;
     st = exec_named(db, "UPDATE streams SET deleted_ms = ?2"
@@ -397,6 +448,64 @@ enum sl_status cat_group_set_retention(sqlite3 *db, const char *name,
     /* NULLIF stores "no policy" as NULL. */
     return exec_named(db, "UPDATE groups SET retention_days = NULLIF(?2, 0)"
                           " WHERE id = ?1", id, days > 0 ? days : 0, err);
+}
+
+enum sl_status cat_group_set_field_format(sqlite3 *db, const char *name,
+                                         const char *format, struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    int64_t id;
+    enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    st = db_prepare(db, "UPDATE groups SET field_format = ?2 WHERE id = ?1", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, id);
+    if (format != NULL)
+        sqlite3_bind_text(q, 2, format, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(q, 2);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_group_set_settings(sqlite3 *db, const char *name,
+                                      const struct cat_group_settings *set,
+                                      struct sl_err *err)
+{
+    sqlite3_stmt *q;
+    int64_t id;
+    enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    st = db_prepare(db, "UPDATE groups SET log_group_class = ?2,"
+                        " kms_key_id = ?3, deletion_protection = ?4"
+                        " WHERE id = ?1", &q, err);
+    if (st != SL_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, set->log_group_class ? set->log_group_class
+                                                 : "STANDARD", -1,
+                      SQLITE_STATIC);
+    if (set->kms_key_id != NULL)
+        sqlite3_bind_text(q, 3, set->kms_key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 4, set->deletion_protection ? 1 : 0);
+    st = db_step_done(q, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_group_set_protection(sqlite3 *db, const char *name,
+                                        bool on, struct sl_err *err)
+{
+    int64_t id;
+    enum sl_status st = group_id_of(db, name, &id, err);
+    if (st != SL_OK)
+        return st;
+    return exec_named(db, "UPDATE groups SET deletion_protection = ?2"
+                          " WHERE id = ?1", id, on ? 1 : 0, err);
 }
 
 enum sl_status cat_group_set_tags(sqlite3 *db, const char *name,

@@ -29,6 +29,18 @@ struct cat_group {
     int64_t first_event_ms;    /* CAT_NONE when the group has no events */
     int64_t last_event_ms;
     int64_t last_ingest_ms;
+    /* v2 settings */
+    const char *log_group_class; /* "STANDARD" etc., arena-owned */
+    const char *kms_key_id;      /* NULL when none, arena-owned */
+    bool deletion_protection;
+    int64_t metric_filter_count;
+};
+
+/* Group settings given at creation (schema v2). */
+struct cat_group_settings {
+    const char *log_group_class; /* NULL: STANDARD */
+    const char *kms_key_id;      /* NULL: none */
+    bool deletion_protection;
 };
 
 struct cat_stream {
@@ -65,6 +77,14 @@ enum sl_status cat_group_list(sqlite3 *db, const char *prefix,
                               const struct cat_cursor *after, int limit,
                               struct arena *a, struct cat_group *out, int *n,
                               bool *more, struct sl_err *err) SL_MUST_CHECK;
+/* The same, only groups of log_group_class (NULL: any). */
+enum sl_status cat_group_list_class(sqlite3 *db, const char *prefix,
+                                    const char *substring,
+                                    const char *log_group_class,
+                                    const struct cat_cursor *after, int limit,
+                                    struct arena *a, struct cat_group *out,
+                                    int *n, bool *more, struct sl_err *err)
+    SL_MUST_CHECK;
 enum sl_status cat_stream_get(sqlite3 *db, int64_t group_id, const char *name,
                               struct cat_stream *out, struct sl_err *err)
     SL_MUST_CHECK;
@@ -86,7 +106,22 @@ enum sl_status cat_group_create(sqlite3 *db, const char *name,
                                 int retention_days, const char *tags,
                                 int64_t now_ms, struct sl_err *err)
     SL_MUST_CHECK;
-/* Marks the group and its streams deleted. SL_NOT_FOUND when missing. */
+/* Sets (NULL: clears) the group's custom field format, e.g. a VPC flow log
+ * format string, for discovery at query time. SL_NOT_FOUND when missing. */
+enum sl_status cat_group_set_field_format(sqlite3 *db, const char *name,
+                                         const char *format,
+                                         struct sl_err *err) SL_MUST_CHECK;
+/* Sets the v2 settings of a live group (right after cat_group_create). */
+enum sl_status cat_group_set_settings(sqlite3 *db, const char *name,
+                                      const struct cat_group_settings *set,
+                                      struct sl_err *err) SL_MUST_CHECK;
+/* Turns deletion protection on or off. SL_NOT_FOUND when missing. */
+enum sl_status cat_group_set_protection(sqlite3 *db, const char *name,
+                                        bool on, struct sl_err *err)
+    SL_MUST_CHECK;
+/* Marks the group and its streams deleted and drops its metric filters.
+ * SL_NOT_FOUND when missing, SL_VALIDATION while deletion protection is
+ * on. */
 enum sl_status cat_group_delete(sqlite3 *db, const char *name, int64_t now_ms,
                                 struct sl_err *err) SL_MUST_CHECK;
 /* days 0 removes the policy. */

@@ -1,4 +1,5 @@
-/* storage/schema.c: schema v1 and the migration runner; see schema.h.
+/* storage/schema.c: the schema (v1, v2) and the migration runner; see
+ * schema.h.
  * Each migration is SQL that takes version N-1 to N; they run in order, in
  * one transaction, and never change once released. */
 #include "storage/schema.h"
@@ -18,6 +19,17 @@
  *                 segment, (stream_id, min_ts) ordered; no blobs here
  *   segment_data  the blobs, keyed by segment id, read only by id
  *   meta          small counters, e.g. next_seq
+ *
+ * Added in v2
+ *
+ *   groups.log_group_class, .kms_key_id, .deletion_protection
+ *                 settings AWS keeps on a group (CreateLogGroup)
+ *   metric_filters   one row per (live or deleted) group's filter; the
+ *                 transformations are the JSON array as the client sent it
+ *                 (normalised), metric_name/metric_namespace repeat its
+ *                 first element for DescribeMetricFilters' lookup
+ *   query_definitions   saved Logs Insights queries; id is the UUID the
+ *                 API shows, seq only orders equal names for paging
  */
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -65,6 +77,33 @@ static const char *const migrations[] = {
     "CREATE TABLE segment_data("
     "  id INTEGER PRIMARY KEY,"
     "  bytes BLOB NOT NULL);",
+    /* 1 -> 2 */
+    "ALTER TABLE groups ADD COLUMN log_group_class TEXT NOT NULL"
+    "  DEFAULT 'STANDARD';"
+    "ALTER TABLE groups ADD COLUMN kms_key_id TEXT;"
+    "ALTER TABLE groups ADD COLUMN deletion_protection INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "CREATE TABLE metric_filters("
+    "  group_id INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  pattern TEXT NOT NULL,"
+    "  transformations TEXT NOT NULL,"
+    "  metric_name TEXT NOT NULL,"
+    "  metric_namespace TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  apply_on_transformed INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(group_id, name)) WITHOUT ROWID;"
+    "CREATE INDEX metric_filters_by_metric"
+    "  ON metric_filters(metric_namespace, metric_name);"
+    "CREATE TABLE query_definitions("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  query_string TEXT NOT NULL,"
+    "  log_group_names TEXT NOT NULL DEFAULT '[]',"
+    "  query_language TEXT NOT NULL DEFAULT 'CWLI',"
+    "  modified_ms INTEGER NOT NULL);"
+    "CREATE INDEX query_definitions_by_name ON query_definitions(name, seq);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

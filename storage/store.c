@@ -355,6 +355,7 @@ struct cat_args {
     const char *group;
     const char *stream;
     const char *tags;
+    const struct cat_group_settings *set;
     int days;
     int64_t now;
     int64_t group_id, stream_id;
@@ -363,7 +364,11 @@ struct cat_args {
 static enum sl_status do_group_create(sqlite3 *db, void *arg, struct sl_err *err)
 {
     struct cat_args *a = arg;
-    return cat_group_create(db, a->group, a->days, a->tags, a->now, err);
+    enum sl_status st = cat_group_create(db, a->group, a->days, a->tags,
+                                         a->now, err);
+    if (st == SL_OK && a->set != NULL)
+        st = cat_group_set_settings(db, a->group, a->set, err);
+    return st;
 }
 
 static enum sl_status do_group_delete(sqlite3 *db, void *arg, struct sl_err *err)
@@ -377,6 +382,20 @@ static enum sl_status do_group_retention(sqlite3 *db, void *arg,
 {
     struct cat_args *a = arg;
     return cat_group_set_retention(db, a->group, a->days, err);
+}
+
+static enum sl_status do_group_format(sqlite3 *db, void *arg,
+                                      struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_group_set_field_format(db, a->group, a->tags, err);
+}
+
+static enum sl_status do_group_protection(sqlite3 *db, void *arg,
+                                         struct sl_err *err)
+{
+    struct cat_args *a = arg;
+    return cat_group_set_protection(db, a->group, a->days != 0, err);
 }
 
 static enum sl_status do_group_tags(sqlite3 *db, void *arg, struct sl_err *err)
@@ -415,6 +434,16 @@ enum sl_status store_group_create(struct store *s, const char *name,
     return cat_change(s, do_group_create, &a, err);
 }
 
+enum sl_status store_group_create_ex(struct store *s, const char *name,
+                                     int retention_days, const char *tags,
+                                     const struct cat_group_settings *set,
+                                     struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .days = retention_days, .tags = tags,
+                         .set = set, .now = sl_now_ms()};
+    return cat_change(s, do_group_create, &a, err);
+}
+
 enum sl_status store_group_delete(struct store *s, const char *name,
                                   struct sl_err *err)
 {
@@ -427,6 +456,21 @@ enum sl_status store_group_set_retention(struct store *s, const char *name,
 {
     struct cat_args a = {.group = name, .days = days};
     return cat_change(s, do_group_retention, &a, err);
+}
+
+enum sl_status store_group_set_field_format(struct store *s, const char *name,
+                                            const char *format,
+                                            struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .tags = format}; /* the text member */
+    return cat_change(s, do_group_format, &a, err);
+}
+
+enum sl_status store_group_set_protection(struct store *s, const char *name,
+                                          bool on, struct sl_err *err)
+{
+    struct cat_args a = {.group = name, .days = on ? 1 : 0};
+    return cat_change(s, do_group_protection, &a, err);
 }
 
 enum sl_status store_group_set_tags(struct store *s, const char *name,

@@ -8,6 +8,7 @@
 #define SLUICE_STORAGE_STORE_H
 
 #include "common/status.h"
+#include "storage/catalog.h"
 #include "storage/compactor.h"
 #include "storage/db.h"
 #include "storage/writer.h"
@@ -48,10 +49,23 @@ struct wr *store_writer(struct store *s);
 enum sl_status store_group_create(struct store *s, const char *name,
                                   int retention_days, const char *tags,
                                   struct sl_err *err) SL_MUST_CHECK;
+/* The same with the v2 settings (class, KMS key, deletion protection). */
+enum sl_status store_group_create_ex(struct store *s, const char *name,
+                                     int retention_days, const char *tags,
+                                     const struct cat_group_settings *set,
+                                     struct sl_err *err) SL_MUST_CHECK;
 enum sl_status store_group_delete(struct store *s, const char *name,
                                   struct sl_err *err) SL_MUST_CHECK;
 enum sl_status store_group_set_retention(struct store *s, const char *name,
                                          int days, struct sl_err *err)
+    SL_MUST_CHECK;
+/* The group's custom flow log format (NULL clears it). */
+enum sl_status store_group_set_field_format(struct store *s, const char *name,
+                                            const char *format,
+                                            struct sl_err *err) SL_MUST_CHECK;
+/* Deletion protection on or off (DeleteLogGroup is refused while on). */
+enum sl_status store_group_set_protection(struct store *s, const char *name,
+                                          bool on, struct sl_err *err)
     SL_MUST_CHECK;
 enum sl_status store_group_set_tags(struct store *s, const char *name,
                                     const char *tags, struct sl_err *err)

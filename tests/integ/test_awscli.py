@@ -618,6 +618,79 @@ class TestTags(CliCase):
                        'arn:aws:logs:us-east-1:000000000000:destination:d', '--tags', 'a=b')
 
 
+# ===================================================================== insights
+
+class TestInsights(CliCase):
+    """start-query, get-query-results, get-log-record, describe-queries,
+    stop-query and get-log-group-fields: answers checked against the events
+    the test put."""
+
+    def wait_done(self, qid):
+        deadline = time.time() + 60 * TIME_FACTOR
+        while self.cw('GetQueryResults', queryId=qid)['status'] in ('Scheduled', 'Running'):
+            self.assertLess(time.time(), deadline, 'query %s did not finish' % qid)
+            time.sleep(0.05)
+
+    def test_query_round_trip(self):
+        g = self.mk_group()
+        s = self.mk_stream(g)
+        base = now_ms() - 60000
+        events = [{'timestamp': base + i, 'message': '{"code": %d, "path": "/p%d"}'
+                   % (200 if i % 4 else 500, i % 3)} for i in range(40)]
+        self.put(g, s, events)
+        t0, t1 = str((base - 60000) // 1000), str((base + 120000) // 1000)
+        qid = self.aws('start-query', '--log-group-name', g, '--start-time', t0,
+                       '--end-time', t1, '--query-string',
+                       'filter code = 500 | stats count(*) as n by path | sort path asc')['queryId']
+        self.wait_done(qid)
+        out = self.aws('get-query-results', '--query-id', qid)
+        self.assertEqual(out['status'], 'Complete')
+        want = {}
+        for i in range(40):
+            if i % 4 == 0:
+                want['/p%d' % (i % 3)] = want.get('/p%d' % (i % 3), 0) + 1
+        got = [{c['field']: c['value'] for c in r} for r in out['results']]
+        self.assertEqual(got, [{'path': p, 'n': str(want[p])} for p in sorted(want)])
+        self.assertEqual(out['statistics']['recordsScanned'], 40.0)
+        self.assertEqual(out['statistics']['recordsMatched'], 10.0)
+
+        # @ptr -> get-log-record
+        qid2 = self.cw('StartQuery', logGroupName=g, startTime=int(t0), endTime=int(t1),
+                       queryString='fields code | sort @timestamp asc | limit 1')['queryId']
+        self.wait_done(qid2)
+        row = self.cw('GetQueryResults', queryId=qid2)['results'][0]
+        self.assertEqual(row[-1]['field'], '@ptr')
+        rec = self.aws('get-log-record', '--log-record-pointer', row[-1]['value'])['logRecord']
+        self.assertEqual(rec['@message'], events[0]['message'])
+        self.assertEqual(rec['@timestamp'], str(events[0]['timestamp']))
+        self.assertEqual(rec['@log'], '%s:%s' % (self.account, g))
+        self.assertEqual(rec['code'], '500')
+
+        out = self.aws('describe-queries', '--log-group-name', g)
+        ids = {q['queryId']: q for q in out['queries']}
+        self.assertEqual(set(ids), {qid, qid2})
+        self.assertTrue(ids[qid]['queryString'].startswith(
+            'SOURCE "%s" START=%s000 END=%s999 | filter code = 500' % (g, t0, t1)))
+        self.aws_fails('InvalidParameterException', 'stop-query', '--query-id', qid,
+                       message='not running')
+
+        fields = self.aws('get-log-group-fields', '--log-group-name', g)['logGroupFields']
+        self.assertEqual({f['name']: f['percent'] for f in fields if not f['name'].startswith('@')},
+                         {'code': 100, 'path': 100})
+
+    def test_query_errors(self):
+        g = self.mk_group()
+        now = str(now_ms() // 1000)
+        self.aws_fails('MalformedQueryException', 'start-query', '--log-group-name', g,
+                       '--start-time', now, '--end-time', now,
+                       '--query-string', 'stats count(*) by')
+        self.aws_fails('ResourceNotFoundException', 'start-query', '--log-group-name',
+                       uniq('none'), '--start-time', now, '--end-time', now,
+                       '--query-string', 'fields @message')
+        self.aws_fails('ResourceNotFoundException', 'get-query-results', '--query-id',
+                       '00000000-0000-4000-8000-000000000000')
+
+
 class TestIdentity(CliCase):
     """--account-id and --region shape the ARNs; the access key id of the
     SigV4 header is recorded (debug log)."""
@@ -640,6 +713,53 @@ class TestIdentity(CliCase):
         self.aws_fails('ResourceNotFoundException', 'list-tags-for-resource', '--resource-arn',
                        'arn:aws:logs:us-east-1:000000000000:log-group:' + g)
         self.assertIn('access key %s' % self.access_key, self.server.current_stderr())
+
+
+class TestDefinitions(CliCase):
+    """Metric filters and query definitions through the CLI's own commands
+    (the CLI pages describe-metric-filters itself)."""
+
+    def test_metric_filters(self):
+        g = self.mk_group()
+        mt = 'metricName=Bytes,metricNamespace=App,metricValue=$bytes'
+        for i in range(7):
+            self.assertIsNone(self.aws('put-metric-filter', '--log-group-name', g,
+                                       '--filter-name', 'f%d' % i, '--filter-pattern',
+                                       '[ip, user, status, bytes]',
+                                       '--metric-transformations', mt))
+        out = self.aws('describe-metric-filters', '--log-group-name', g, '--page-size', '3')
+        self.assertEqual([f['filterName'] for f in out['metricFilters']],
+                         ['f%d' % i for i in range(7)])
+        self.assertEqual(out['metricFilters'][0]['metricTransformations'][0]['metricValue'],
+                         '$bytes')
+        self.assertEqual(self.describe_group(g, cli=True)['metricFilterCount'], 7)
+        out = self.aws('test-metric-filter', '--filter-pattern', '[ip, user, status=404, bytes]',
+                       '--log-event-messages', '1.2.3.4 bob 404 10', '1.2.3.4 bob 200 10')
+        self.assertEqual([(m['eventNumber'], m['extractedValues']['$bytes'])
+                          for m in out['matches']], [(1, '10')])
+        self.aws_fails('InvalidParameterException', 'put-metric-filter', '--log-group-name', g,
+                       '--filter-name', 'bad', '--filter-pattern', '{ $.a = ',
+                       '--metric-transformations', mt)
+        self.aws_fails('InvalidParameterException', 'put-metric-filter', '--log-group-name', g,
+                       '--filter-name', 'bad', '--filter-pattern', 'ERROR',
+                       '--metric-transformations', mt)      # $bytes: no such field
+        self.assertIsNone(self.aws('delete-metric-filter', '--log-group-name', g,
+                                   '--filter-name', 'f0'))
+        self.aws_fails('ResourceNotFoundException', 'delete-metric-filter', '--log-group-name',
+                       g, '--filter-name', 'f0',
+                       message='The specified metric filter does not exist.')
+
+    def test_query_definitions(self):
+        name = 'cli-%s' % uniq('q').replace('/', '-')
+        qid = self.aws('put-query-definition', '--name', name, '--query-string',
+                       'fields @message', '--log-group-names', '/a', '/b')['queryDefinitionId']
+        out = self.aws('describe-query-definitions', '--query-definition-name-prefix', name)
+        self.assertEqual([(d['queryDefinitionId'], d['logGroupNames'])
+                          for d in out['queryDefinitions']], [(qid, ['/a', '/b'])])
+        self.assertEqual(self.aws('delete-query-definition', '--query-definition-id', qid),
+                         {'success': True})
+        self.aws_fails('ResourceNotFoundException', 'delete-query-definition',
+                       '--query-definition-id', qid)
 
 
 if __name__ == '__main__':

@@ -279,7 +279,7 @@ TEST(parse_and_aggregate_by_user)
     REQUIRE_EQ_INT(r->nrows, 10);
     for (int u = 0; u < 10; u++) {
         const struct qx_row *row = &r->rows[u];
-        char name[8];
+        char name[16];
         int n = 0, lo = 1000, hi = -1, d = 0;
         double total = 0, mean, ss = 0, sd;
         bool seen[1000] = {false};

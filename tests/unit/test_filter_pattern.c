@@ -904,4 +904,17 @@ TEST(random_patterns_never_crash)
     }
 }
 
+TEST(pattern_outlives_its_text)
+{
+    /* The compiled pattern keeps no pointer into the caller's buffer. */
+    char text[] = "ERROR \"disk full\" ?WARN";
+    struct fpat *p = NULL;
+    struct sl_err err = {0};
+    REQUIRE_OK(fpat_compile(text, strlen(text), &p, &err));
+    memset(text, 'x', sizeof(text) - 1);
+    CHECK(fpat_match(p, "ERROR: disk full, WARN", 22));
+    CHECK(!fpat_match(p, "xxxxx", 5));
+    fpat_free(p);
+}
+
 TEST_MAIN()
