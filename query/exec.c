@@ -408,6 +408,8 @@ static enum sl_status sink_row(struct worker *w, const struct unit *u,
             st = cx_eval(r->sink.sort->keys[j], &w->env, &q->regexes, &w->keys[j]);
         if (st != SL_OK)
             return st;
+        if (!coll_would_take(&w->coll, w->keys, ts, seq, u->seg.stream_id))
+            return SL_OK;
         x = xrow_new(q, w->slots, w->keys, nkeys);
         if (x == NULL)
             return SL_NOMEM;

@@ -251,6 +251,10 @@ enum sl_status gt_rows(struct gtable *g, const struct qx *q,
             st = cx_eval(sort->keys[i], env, &q->regexes, &keys[i]);
         if (st != SL_OK)
             break;
+        if (!coll_would_take(out, keys, 0, ordinal, 0)) {
+            ordinal++;
+            continue; /* top-k: would be dropped at once */
+        }
         r = xrow_new(q, slots, keys, nkeys);
         if (r == NULL) {
             st = SL_NOMEM;

@@ -129,7 +129,7 @@ struct xrow {
     int group;                   /* index in q->groups, -1 for stats rows */
     const char *stream_name;     /* borrowed from the plan */
     size_t bytes;                /* allocation size, for the memory cap */
-    struct val *keys;            /* sort key values (nkeys), after slots */
+    const struct val *keys;      /* sort key values (nkeys), after slots */
     struct val slots[];          /* q->nslots */
 };
 
@@ -161,6 +161,10 @@ void coll_init(struct collector *c, const struct order *o, size_t k);
 /* Whether a row with this (ts, seq) could still enter (for skipping whole
  * segments by time when the order is by time). */
 bool coll_wants_ts(const struct collector *c, int64_t max_ts, int64_t min_ts);
+/* Whether a row with these sort keys and origin would make the cut, so a
+ * caller can skip building rows that would be thrown away at once. */
+bool coll_would_take(const struct collector *c, const struct val *keys,
+                     int64_t ts, int64_t seq, int64_t stream_id);
 /* Takes ownership of r (frees it when it does not make the cut). */
 enum sl_status coll_add(struct collector *c, struct xrow *r) SL_MUST_CHECK;
 /* Moves every row of src into dst. */

@@ -45,10 +45,10 @@ struct xrow *xrow_new(const struct qx *q, const struct val *slots,
     memset(r, 0, sizeof(*r));
     r->bytes = size;
     r->group = -1;
-    r->keys = r->slots + q->nslots;
-    bytes = (char *)(r->keys + nkeys);
+    bytes = (char *)(r->slots + q->nslots + nkeys);
     copy_vals(r->slots, slots, q->nslots, &bytes);
-    copy_vals(r->keys, keys, nkeys, &bytes);
+    copy_vals(r->slots + q->nslots, keys, nkeys, &bytes);
+    r->keys = r->slots + q->nslots;
     return r;
 }
 
@@ -144,6 +144,20 @@ bool coll_wants_ts(const struct collector *c, int64_t max_ts, int64_t min_ts)
         return true;
     root = c->rows[0];
     return c->ord.ts_asc ? min_ts <= root->ts : max_ts >= root->ts;
+}
+
+bool coll_would_take(const struct collector *c, const struct val *keys,
+                     int64_t ts, int64_t seq, int64_t stream_id)
+{
+    struct xrow probe;
+    if (c->k == 0 || c->n < c->k)
+        return true;
+    memset(&probe, 0, sizeof(probe));
+    probe.ts = ts;
+    probe.seq = seq;
+    probe.stream_id = stream_id;
+    probe.keys = keys;
+    return xrow_cmp(&c->ord, &probe, c->rows[0]) < 0;
 }
 
 static enum sl_status push(struct collector *c, struct xrow *r)
