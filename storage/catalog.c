@@ -613,7 +613,7 @@ enum sl_status cat_purge_step(sqlite3 *db, int max_segments, int *done,
     if (st != SL_OK)
         return st;
     st = db_prepare(db,
-        "INSERT INTO purge_ids SELECT g.id FROM segments g"
+        "INSERT INTO purge_ids SELECT g.id FROM seg_all g"
         " JOIN streams s ON s.id = g.stream_id"
         " WHERE s.deleted_ms IS NOT NULL LIMIT ?1", &q, err);
     if (st != SL_OK)

@@ -20,16 +20,34 @@ struct seg_row {
     bool compacted;     /* written by the compactor (at its level) */
 };
 
-/* The swap handed to the writer. */
+/* Merged swaps wait for one writer job until they hold this many bytes:
+ * the fresh rows of many streams interleave in the same pages, so one
+ * transaction for all of them rewrites each page once instead of once a
+ * stream. */
+#define COMPACT_BATCH_BYTES (32 * 1024 * 1024)
+
+/* One run's replacement, waiting to be swapped in by the writer. */
 struct swap {
     int64_t stream_id, group_id;
-    const struct seg_row *old;
+    struct seg_row *old;        /* owned copies of the replaced rows */
     size_t n_old;
-    const struct seg_meta *metas;
+    struct seg_meta *metas;     /* owned */
+    size_t *offs;               /* owned: metas[i]'s blob at blobs + offs[i] */
     size_t n_new;
-    const char *blobs;
-    const size_t *offs;
+    struct buf blobs;
     bool applied;
+};
+
+/* A pass's state: where to read, what to write, what is pending. */
+struct pass {
+    sqlite3 *rdb;
+    struct wr *w;
+    int level;
+    bool thorough;
+    int budget;                 /* rewrites left; negative: no cap */
+    struct compact_stats *cs;
+    struct swap **pending;
+    size_t n_pending, cap_pending, pending_bytes;
 };
 
 /*
@@ -44,6 +62,15 @@ struct swap {
  *
  * Outputs never overlap and are either ~target sized or cut by the span
  * limit, so a second pass finds nothing to do: compaction converges.
+ *
+ * Background passes are tiered: a run is rewritten whole only when its
+ * smaller segments add up to at least a quarter of its biggest one;
+ * otherwise the biggest stays and the rest is considered again on its own
+ * (the rest may then overlap it, which readers handle). Without this, a
+ * trickle of late events into a stream rewrote its 1 MiB segment (or a
+ * 16 MiB overlapping run) every pass for a few new KiB: with 1-event
+ * batches the WAL grew by gigabytes a minute. Each byte is now rewritten
+ * O(log) times. On-demand passes (thorough) merge every run whole.
  *
  * A fresh segment on its own is rewritten too when the compactor has a
  * higher LZ4 level than ingest: request threads compress fast so ingest
@@ -66,9 +93,9 @@ static size_t run_end(const struct seg_row *r, size_t n, size_t i)
     return j;
 }
 
-static enum sl_status apply_swap(sqlite3 *db, void *arg, struct sl_err *err)
+static enum sl_status apply_swap(sqlite3 *db, struct swap *sw,
+                                 struct sl_err *err)
 {
-    struct swap *sw = arg;
     struct segstore_stmts ss = {0};
     sqlite3_stmt *q = NULL;
     bool row;
@@ -98,7 +125,7 @@ static enum sl_status apply_swap(sqlite3 *db, void *arg, struct sl_err *err)
     for (size_t i = 0; st == SL_OK && i < sw->n_new; i++) {
         int64_t id;
         st = segstore_put(db, &ss, sw->stream_id, sw->group_id, &sw->metas[i],
-                          sw->blobs + sw->offs[i], true, &id, err);
+                          sw->blobs.data + sw->offs[i], true, &id, err);
         bytes_new += (int64_t)sw->metas[i].stored_bytes;
     }
     segstore_stmts_fini(&ss);
@@ -170,27 +197,99 @@ static enum sl_status load_events(sqlite3 *rdb, const struct seg_row *rows,
     return SL_OK;
 }
 
-/* Rewrites one run of segments of a stream. */
-static enum sl_status rewrite_run(sqlite3 *rdb, struct wr *w, int level,
-                                  int64_t stream_id, int64_t group_id,
-                                  const struct seg_row *rows, size_t n,
-                                  struct compact_stats *cs, struct sl_err *err)
+static void swap_free(struct swap *sw)
+{
+    if (sw == NULL)
+        return;
+    sl_free(sw->old);
+    sl_free(sw->metas);
+    sl_free(sw->offs);
+    buf_fini(&sw->blobs);
+    sl_free(sw);
+}
+
+/* Writer job: swaps in every pending merge, in one transaction. */
+static enum sl_status apply_pending(sqlite3 *db, void *arg, struct sl_err *err)
+{
+    struct pass *p = arg;
+    enum sl_status st = SL_OK;
+    for (size_t i = 0; i < p->n_pending && st == SL_OK; i++)
+        st = apply_swap(db, p->pending[i], err);
+    return st;
+}
+
+/* Hands the pending swaps to the writer and counts what was applied. */
+static enum sl_status flush_pending(struct pass *p, struct sl_err *err)
+{
+    enum sl_status st = SL_OK;
+
+    if (p->n_pending > 0)
+        st = wr_run(p->w, apply_pending, p, err);
+    for (size_t i = 0; i < p->n_pending; i++) {
+        struct swap *sw = p->pending[i];
+        if (st == SL_OK && sw->applied) {
+            p->cs->merges++;
+            p->cs->segments_in += (int64_t)sw->n_old;
+            p->cs->segments_out += (int64_t)sw->n_new;
+            for (size_t k = 0; k < sw->n_old; k++)
+                p->cs->bytes_in += sw->old[k].stored;
+            for (size_t k = 0; k < sw->n_new; k++)
+                p->cs->bytes_out += (int64_t)sw->metas[k].stored_bytes;
+        }
+        swap_free(sw);
+    }
+    p->n_pending = 0;
+    p->pending_bytes = 0;
+    return st;
+}
+
+/* Encodes the sorted events ev[0..n_ev) into sw's new segments. */
+static enum sl_status encode_swap(struct swap *sw, const struct seg_event *ev,
+                                  size_t n_ev, int level, struct sl_err *err)
+{
+    size_t i = 0;
+
+    sw->metas = sl_alloc((n_ev ? n_ev : 1) * sizeof(*sw->metas));
+    sw->offs = sl_alloc((n_ev ? n_ev : 1) * sizeof(*sw->offs));
+    if (sw->metas == NULL || sw->offs == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory compacting");
+    while (i < n_ev) {
+        size_t j = i, raw = 0;
+        enum sl_status st;
+        while (j < n_ev && ev[j].ts - ev[i].ts < SEG_MAX_SPAN_MS &&
+               (raw == 0 || raw + ev[j].len + 26 <= SEG_TARGET_RAW)) {
+            raw += ev[j].len + 26;
+            j++;
+        }
+        sw->offs[sw->n_new] = sw->blobs.len;
+        st = seg_encode(ev + i, j - i, true, level, &sw->blobs,
+                        &sw->metas[sw->n_new], err);
+        if (st != SL_OK)
+            return st;
+        sw->n_new++;
+        i = j;
+    }
+    return SL_OK;
+}
+
+/* Merges one run of segments of a stream and queues the swap. */
+static enum sl_status rewrite_run(struct pass *p, int64_t stream_id,
+                                  int64_t group_id, const struct seg_row *rows,
+                                  size_t n, struct sl_err *err)
 {
     struct arena a;
-    struct buf blobs;
     struct seg_event *ev = NULL;
-    struct seg_meta *metas = NULL;
-    size_t *offs = NULL, n_ev = 0, n_new = 0, i = 0;
-    struct swap sw;
+    size_t n_ev = 0;
+    struct swap *sw = NULL;
     enum sl_status st;
 
+    p->budget--;
     arena_init(&a, 1 << 20, 0);
-    buf_init(&blobs, SIZE_MAX / 2);
-    st = db_exec(rdb, "BEGIN", err);
+    st = db_exec(p->rdb, "BEGIN", err);
     if (st == SL_OK) {
-        st = load_events(rdb, rows, n, &a, &ev, &n_ev, err);
-        if (db_exec(rdb, "COMMIT", NULL) != SL_OK && st == SL_OK)
-            st = db_fail(rdb, "ending a read", err);
+        st = load_events(p->rdb, rows, n, &a, &ev, &n_ev, err);
+        if (db_exec(p->rdb, "COMMIT", NULL) != SL_OK && st == SL_OK)
+            st = db_fail(p->rdb, "ending a read", err);
     }
     if (st == SL_NOT_FOUND) {
         /* A purge got there first; nothing to merge. */
@@ -201,49 +300,90 @@ static enum sl_status rewrite_run(sqlite3 *rdb, struct wr *w, int level,
     }
     if (st != SL_OK)
         goto out;
-    metas = arena_alloc(&a, n_ev * sizeof(*metas));
-    offs = arena_alloc(&a, n_ev * sizeof(*offs));
-    if (metas == NULL || offs == NULL) {
+    sw = sl_calloc(1, sizeof(*sw));
+    if (sw == NULL) {
         st = sl_fail(err, SL_NOMEM, "out of memory compacting");
         goto out;
     }
-    while (i < n_ev) {
-        size_t j = i, raw = 0;
-        while (j < n_ev && ev[j].ts - ev[i].ts < SEG_MAX_SPAN_MS &&
-               (raw == 0 || raw + ev[j].len + 26 <= SEG_TARGET_RAW)) {
-            raw += ev[j].len + 26;
-            j++;
-        }
-        offs[n_new] = blobs.len;
-        st = seg_encode(ev + i, j - i, true, level, &blobs, &metas[n_new], err);
-        if (st != SL_OK)
+    buf_init(&sw->blobs, SIZE_MAX / 2);
+    sw->stream_id = stream_id;
+    sw->group_id = group_id;
+    sw->old = sl_alloc(n * sizeof(*sw->old));
+    if (sw->old == NULL) {
+        st = sl_fail(err, SL_NOMEM, "out of memory compacting");
+        goto out;
+    }
+    memcpy(sw->old, rows, n * sizeof(*sw->old));
+    sw->n_old = n;
+    st = encode_swap(sw, ev, n_ev, p->level, err);
+    if (st != SL_OK)
+        goto out;
+    if (p->n_pending == p->cap_pending) {
+        size_t ncap = p->cap_pending ? 2 * p->cap_pending : 16;
+        struct swap **more = sl_realloc(p->pending, ncap * sizeof(*more));
+        if (more == NULL) {
+            st = sl_fail(err, SL_NOMEM, "out of memory compacting");
             goto out;
-        n_new++;
-        i = j;
+        }
+        p->pending = more;
+        p->cap_pending = ncap;
     }
-    sw = (struct swap){.stream_id = stream_id, .group_id = group_id,
-                       .old = rows, .n_old = n, .metas = metas, .n_new = n_new,
-                       .blobs = blobs.data, .offs = offs};
-    st = wr_run(w, apply_swap, &sw, err);
-    if (st == SL_OK && sw.applied) {
-        cs->merges++;
-        cs->segments_in += (int64_t)n;
-        cs->segments_out += (int64_t)n_new;
-        for (size_t k = 0; k < n; k++)
-            cs->bytes_in += rows[k].stored;
-        for (size_t k = 0; k < n_new; k++)
-            cs->bytes_out += (int64_t)metas[k].stored_bytes;
-    }
+    p->pending[p->n_pending++] = sw;
+    p->pending_bytes += sw->blobs.len;
+    sw = NULL;
+    if (p->pending_bytes >= COMPACT_BATCH_BYTES)
+        st = flush_pending(p, err);
 out:
-    buf_fini(&blobs);
+    swap_free(sw);
     arena_fini(&a);
     return st;
 }
 
-static enum sl_status compact_stream(sqlite3 *rdb, struct wr *w, int level,
-                                     int64_t stream_id, int64_t group_id,
-                                     int *budget, struct compact_stats *cs,
-                                     struct sl_err *err)
+/* Rewrites run[0..n) or, tiered (see above), part of it. */
+static enum sl_status plan_run(struct pass *p, int64_t stream_id,
+                               int64_t group_id, const struct seg_row *run,
+                               size_t n, struct sl_err *err)
+{
+    struct seg_row *rest;
+    enum sl_status st = SL_OK;
+
+    if (n == 1) {
+        if (p->level > 0 && !run[0].compacted)
+            return rewrite_run(p, stream_id, group_id, run, 1, err);
+        return SL_OK;
+    }
+    if (p->thorough)
+        return rewrite_run(p, stream_id, group_id, run, n, err);
+    rest = sl_alloc(n * sizeof(*rest));
+    if (rest == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory compacting");
+    memcpy(rest, run, n * sizeof(*rest));
+    while (n >= 2 && st == SL_OK && p->budget != 0) {
+        size_t big = 0;
+        int64_t total = 0;
+        for (size_t k = 0; k < n; k++) {
+            total += rest[k].raw;
+            if (rest[k].raw > rest[big].raw)
+                big = k;
+        }
+        if (4 * (total - rest[big].raw) >= rest[big].raw) {
+            st = rewrite_run(p, stream_id, group_id, rest, n, err);
+            n = 0;
+            break;
+        }
+        if (p->level > 0 && !rest[big].compacted)
+            st = rewrite_run(p, stream_id, group_id, rest + big, 1, err);
+        memmove(rest + big, rest + big + 1, (n - big - 1) * sizeof(*rest));
+        n--;
+    }
+    if (n == 1 && st == SL_OK && p->budget != 0)
+        st = plan_run(p, stream_id, group_id, rest, 1, err);
+    sl_free(rest);
+    return st;
+}
+
+static enum sl_status compact_stream(struct pass *p, int64_t stream_id,
+                                     int64_t group_id, struct sl_err *err)
 {
     sqlite3_stmt *q;
     struct seg_row *rows = NULL;
@@ -251,9 +391,10 @@ static enum sl_status compact_stream(sqlite3 *rdb, struct wr *w, int level,
     bool row;
     enum sl_status st;
 
-    st = db_prepare(rdb, "SELECT id, min_ts, max_ts, min_seq, raw_bytes,"
-                         " stored_bytes, compacted FROM segments"
-                         " WHERE stream_id = ?1 ORDER BY min_ts, id", &q, err);
+    st = db_prepare(p->rdb, "SELECT id, min_ts, max_ts, min_seq, raw_bytes,"
+                            " stored_bytes, compacted FROM seg_all"
+                            " WHERE stream_id = ?1 ORDER BY min_ts, id", &q,
+                    err);
     if (st != SL_OK)
         return st;
     sqlite3_bind_int64(q, 1, stream_id);
@@ -275,13 +416,9 @@ static enum sl_status compact_stream(sqlite3 *rdb, struct wr *w, int level,
             sqlite3_column_int(q, 6) != 0};
     }
     sqlite3_finalize(q);
-    for (size_t i = 0; st == SL_OK && i < n && *budget != 0;) {
+    for (size_t i = 0; st == SL_OK && i < n && p->budget != 0;) {
         size_t j = run_end(rows, n, i);
-        if (j - i >= 2 || (level > 0 && !rows[i].compacted)) {
-            st = rewrite_run(rdb, w, level, stream_id, group_id, rows + i,
-                             j - i, cs, err);
-            (*budget)--;
-        }
+        st = plan_run(p, stream_id, group_id, rows + i, j - i, err);
         i = j;
     }
     sl_free(rows);
@@ -289,19 +426,21 @@ static enum sl_status compact_stream(sqlite3 *rdb, struct wr *w, int level,
 }
 
 enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
-                            int max_merges, struct compact_stats *cs,
-                            struct sl_err *err)
+                            bool thorough, int max_merges,
+                            struct compact_stats *cs, struct sl_err *err)
 {
+    struct pass p = {.rdb = rdb, .w = w, .level = level,
+                     .thorough = thorough,
+                     .budget = max_merges > 0 ? max_merges : -1, .cs = cs};
     sqlite3_stmt *q;
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
-    int budget = max_merges > 0 ? max_merges : -1;
     bool row;
-    enum sl_status st;
+    enum sl_status st, fst;
 
     st = db_prepare(rdb, "SELECT id, group_id FROM streams t"
                          " WHERE deleted_ms IS NULL AND (segment_count >= 2 OR"
-                         " (?1 > 0 AND EXISTS (SELECT 1 FROM segments s"
+                         " (?1 > 0 AND EXISTS (SELECT 1 FROM seg_all s"
                          "  WHERE s.stream_id = t.id AND s.compacted = 0)))",
                     &q, err);
     if (st != SL_OK)
@@ -322,8 +461,13 @@ enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
         ids[n++] = sqlite3_column_int64(q, 1);
     }
     sqlite3_finalize(q);
-    for (size_t i = 0; st == SL_OK && i < n && budget != 0; i += 2)
-        st = compact_stream(rdb, w, level, ids[i], ids[i + 1], &budget, cs, err);
+    for (size_t i = 0; st == SL_OK && i < n && p.budget != 0; i += 2)
+        st = compact_stream(&p, ids[i], ids[i + 1], err);
+    /* What was merged is swapped in even when a later stream failed. */
+    fst = flush_pending(&p, st == SL_OK ? err : NULL);
+    if (st == SL_OK)
+        st = fst;
+    sl_free(p.pending);
     sl_free(ids);
     return st;
 }

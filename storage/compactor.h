@@ -11,6 +11,7 @@
 #include "storage/writer.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct compact_stats {
@@ -22,9 +23,12 @@ struct compact_stats {
 };
 
 /* One pass over every live stream, at most max_merges rewrites (0: no cap).
- * level: LZ4 level of the new segments (0 fast, 1..12 HC). Adds to *st. */
+ * level: LZ4 level of the new segments (0 fast, 1..12 HC). thorough: merge
+ * every run whole (on demand) instead of tiered (background: see
+ * compactor.c). Adds to *st. */
 enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
-                            int max_merges, struct compact_stats *st,
+                            bool thorough, int max_merges,
+                            struct compact_stats *st,
                             struct sl_err *err) SL_MUST_CHECK;
 
 #endif

@@ -49,7 +49,8 @@ sqlite3 *db_open(const char *path, bool writer, enum db_sync sync,
              "PRAGMA temp_store=MEMORY; PRAGMA cache_size=%d;"
              "PRAGMA wal_autocheckpoint=%d;",
              DB_PAGE_SIZE, sync == DB_SYNC_FULL ? "FULL" : "NORMAL",
-             writer ? -8192 : -2048, writer ? 0 : 1000);
+             writer ? -8192 : -2048,
+             writer ? DB_WRITER_CHECKPOINT_PAGES : 1000);
     if (db_exec(db, sql, err) != SL_OK) {
         sqlite3_close(db);
         return NULL;

@@ -226,11 +226,11 @@ enum sl_status rd_stream_scan(sqlite3 *db, const struct rd_scan *s,
                               struct sl_err *err)
 {
     static const char sql_asc[] =
-        "SELECT id, min_ts, max_ts, min_seq FROM segments"
+        "SELECT id, min_ts, max_ts, min_seq FROM seg_all"
         " WHERE stream_id = ?1 AND min_ts >= ?2 - ?4 AND min_ts <= ?3"
         " AND max_ts >= ?2 ORDER BY min_ts, id";
     static const char sql_desc[] =
-        "SELECT id, min_ts, max_ts, min_seq FROM segments"
+        "SELECT id, min_ts, max_ts, min_seq FROM seg_all"
         " WHERE stream_id = ?1 AND min_ts >= ?2 - ?4 AND min_ts <= ?3"
         " AND max_ts >= ?2 ORDER BY min_ts DESC, id DESC";
     struct scan_state st = {.s = s};

@@ -1,4 +1,4 @@
-/* storage/schema.c: the schema (v1, v2) and the migration runner; see
+/* storage/schema.c: the schema (v1 to v3) and the migration runner; see
  * schema.h.
  * Each migration is SQL that takes version N-1 to N; they run in order, in
  * one transaction, and never change once released. */
@@ -30,6 +30,20 @@
  *                 first element for DescribeMetricFilters' lookup
  *   query_definitions   saved Logs Insights queries; id is the UUID the
  *                 API shows, seq only orders equal names for paging
+ *
+ * Added in v3
+ *
+ *   segments.fresh   1 for a segment the writer stored from ingest and has
+ *                 not yet moved into the (stream_id, min_ts) index, which
+ *                 now covers fresh = 0 only; segments_fresh lists fresh
+ *                 ones in id order. A commit of N small batches for N
+ *                 streams wrote N scattered index pages; fresh rows append
+ *                 to one, and the writer moves them in bulk every
+ *                 WR_FRESH_MAX rows (1-event batches from 32 streams:
+ *                 24 pages a commit became 8)
+ *   seg_all       every segment, as the union of the two indexed halves:
+ *                 readers select from it and SQLite pushes their stream
+ *                 and time constraints into both halves
  */
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -104,6 +118,15 @@ static const char *const migrations[] = {
     "  query_language TEXT NOT NULL DEFAULT 'CWLI',"
     "  modified_ms INTEGER NOT NULL);"
     "CREATE INDEX query_definitions_by_name ON query_definitions(name, seq);",
+    /* 2 -> 3 */
+    "ALTER TABLE segments ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX segments_stream_time;"
+    "CREATE INDEX segments_stream_time ON segments(stream_id, min_ts)"
+    "  WHERE fresh = 0;"
+    "CREATE INDEX segments_fresh ON segments(id) WHERE fresh = 1;"
+    "CREATE VIEW seg_all AS"
+    "  SELECT * FROM segments WHERE fresh = 0"
+    "  UNION ALL SELECT * FROM segments WHERE fresh = 1;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -5,8 +5,8 @@
 
 static const char SQL_INS_SEG[] =
     "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
-    " max_seq, count, raw_bytes, stored_bytes, compacted)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?)";
+    " max_seq, count, raw_bytes, stored_bytes, compacted, fresh)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?10,NOT ?10)";
 static const char SQL_INS_DATA[] = "INSERT INTO segment_data(id, bytes) VALUES(?, ?)";
 static const char SQL_DEL_SEG[] = "DELETE FROM segments WHERE id = ?1";
 static const char SQL_DEL_DATA[] = "DELETE FROM segment_data WHERE id = ?1";
@@ -122,7 +122,7 @@ enum sl_status segstore_load(sqlite3 *db, struct segstore_stmts *c,
  * start - SEG_MAX_SPAN_MS. */
 static const char SQL_LIST_RANGE[] =
     "SELECT id, min_ts, max_ts, min_seq, count, raw_bytes, stored_bytes"
-    " FROM segments WHERE stream_id = ?1 AND min_ts >= ?2 AND min_ts <= ?3"
+    " FROM seg_all WHERE stream_id = ?1 AND min_ts >= ?2 AND min_ts <= ?3"
     " AND max_ts >= ?4 ORDER BY min_ts";
 
 enum sl_status segstore_list_range(sqlite3 *db, int64_t stream_id,
@@ -162,7 +162,7 @@ enum sl_status segstore_list_range(sqlite3 *db, int64_t stream_id,
 
 static const char SQL_TOTALS[] =
     "SELECT count(*), coalesce(sum(count), 0), coalesce(sum(raw_bytes), 0)"
-    " FROM segments WHERE stream_id = ?1";
+    " FROM seg_all WHERE stream_id = ?1";
 
 enum sl_status segstore_stream_totals(sqlite3 *db, int64_t stream_id,
                                       int64_t *segments, int64_t *records,

@@ -194,8 +194,8 @@ static void *maintain_main(void *arg)
             struct compact_stats cs = {0};
             sl_err_clear(&err);
             pthread_mutex_lock(&s->compact_mu);
-            if (compact_pass(s->maint_db, s->wr, s->opts.compact_level, 16,
-                             &cs, &err) != SL_OK)
+            if (compact_pass(s->maint_db, s->wr, s->opts.compact_level,
+                             false, 64, &cs, &err) != SL_OK)
                 sl_warn("compaction failed: %s", err.msg);
             pthread_mutex_unlock(&s->compact_mu);
             if (cs.merges > 0)
@@ -260,14 +260,16 @@ struct store *store_open(const struct store_opts *o, struct sl_err *err)
     if (prepare_dir(s, err) != SL_OK)
         goto fail;
     snprintf(path, sizeof(path), "%s/sluice.db", o->dir);
-    wdb = db_open(path, true, o->sync, err);
+    /* The writer syncs the WAL itself (off its commit path) when sync is
+     * full; its connection never waits on a sync. */
+    wdb = db_open(path, true, DB_SYNC_NORMAL, err);
     if (wdb == NULL)
         goto fail;
     if (schema_migrate(wdb, err) != SL_OK) {
         db_close(wdb);
         goto fail;
     }
-    s->wr = wr_create(wdb, err);
+    s->wr = wr_create(wdb, o->sync == DB_SYNC_FULL, err);
     if (s->wr == NULL) {
         db_close(wdb);
         goto fail;
@@ -592,7 +594,8 @@ enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
     pthread_mutex_lock(&s->compact_mu);
     for (int pass = 0; pass < 64 && st == SL_OK; pass++) {
         int64_t before = out->merges;
-        st = compact_pass(db, s->wr, s->opts.compact_level, 0, out, err);
+        st = compact_pass(db, s->wr, s->opts.compact_level, true, 0, out,
+                          err);
         if (out->merges == before)
             break;
     }

@@ -6,15 +6,25 @@
 #include "storage/db.h"
 #include "storage/segstore.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Ingest jobs smaller than this that meet in one commit on the same stream
  * are merged into one segment; bigger ones keep the segment their request
  * thread already encoded. */
 #define WR_MERGE_MAX_RAW (256 * 1024)
+
+/* Fresh segment rows (schema v3: outside the stream index) the writer lets
+ * pile up before it moves them into the index in one statement. Readers
+ * scan every fresh row of the index-ordered list, so this bounds what a
+ * stream read pays for them. */
+#define WR_FRESH_MAX 1024
 
 struct wr {
     sqlite3 *db;
@@ -26,10 +36,27 @@ struct wr {
     int64_t next_seq;             /* writer thread only */
     atomic_ullong commits, jobs_done, merged;  /* for wr_get_stats */
     struct segstore_stmts ss;     /* segment inserts */
-    sqlite3_stmt *upd_stream, *upd_group, *upd_seq;
+    sqlite3_stmt *upd_stream, *upd_group, *upd_seq, *unfresh;
+    int64_t fresh_rows;           /* fresh segments stored (writer thread) */
     /* transaction control, prepared once: parsing them per job cost more
      * than the job itself for 1-event batches */
     sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release, *rollback_to;
+
+    /* Durability (sync full): the connection commits without syncing and
+     * the syncer thread fdatasyncs the WAL, then answers the jobs, while
+     * the writer already commits the next batch. */
+    bool sync_full;
+    char *wal_path;               /* <db>-wal */
+    pthread_t syncer;
+    bool have_syncer;
+    pthread_mutex_t smu;
+    pthread_cond_t scv;           /* syncer: work queued */
+    pthread_cond_t taken_cv;      /* writer: the syncer took the queue */
+    struct wr_job *shead, *stail; /* committed, waiting for the sync */
+    bool sstopping;
+    int wal_fd;                   /* syncer thread only; -1 until opened */
+    atomic_bool broken;           /* a sync failed: refuse all writes */
+    atomic_ullong syncs;
 };
 
 static const char SQL_UPD_STREAM[] =
@@ -44,6 +71,7 @@ static const char SQL_UPD_GROUP[] =
     "UPDATE groups SET stored_bytes = stored_bytes + ?2 WHERE id = ?1";
 static const char SQL_UPD_SEQ[] =
     "UPDATE meta SET value = ?1 WHERE key = 'next_seq'";
+static const char SQL_UNFRESH[] = "UPDATE segments SET fresh = 0 WHERE fresh = 1";
 
 /* Runs one of the prepared transaction-control statements. */
 static enum sl_status run_ctl(sqlite3_stmt *q, struct sl_err *err)
@@ -95,8 +123,10 @@ static enum sl_status insert_segment(struct wr *w, int64_t stream_id,
     m->max_seq = w->next_seq + m->count - 1;
     st = segstore_put(w->db, &w->ss, stream_id, group_id, m, blob, false, &id,
                       err);
-    if (st == SL_OK)
+    if (st == SL_OK) {
         w->next_seq += m->count;
+        w->fresh_rows++;
+    }
     return st;
 }
 
@@ -255,6 +285,12 @@ static void commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
     int64_t seq_start = w->next_seq;
     enum sl_status st;
 
+    if (atomic_load(&w->broken)) {
+        sl_fail(&err, SL_IO, "an earlier fdatasync of the WAL failed, so"
+                " nothing more is written; restart the server");
+        fail_jobs(jobs, n, SL_IO, &err);
+        return;
+    }
     group = sl_alloc(n * sizeof(*group));
     taken = sl_calloc(n, sizeof(*taken));
     if (group == NULL || taken == NULL) {
@@ -285,6 +321,15 @@ static void commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
         }
         run_in_savepoint(w, group, g);
     }
+    if (w->fresh_rows >= WR_FRESH_MAX) {
+        /* On failure SQLite undoes just this statement: the rows stay
+         * fresh (still found by readers) and the next commit tries again. */
+        struct sl_err ignore = {0};
+        if (run_ctl(w->unfresh, &ignore) == SL_OK)
+            w->fresh_rows = 0;
+        else
+            sl_warn("writer: indexing fresh segments failed: %s", ignore.msg);
+    }
     sqlite3_reset(w->upd_seq);
     sqlite3_bind_int64(w->upd_seq, 1, w->next_seq);
     st = db_step_done(w->upd_seq, &err);
@@ -296,6 +341,7 @@ static void commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
         if (run_ctl(w->rollback, &ignore) != SL_OK)
             sl_error("writer: rollback failed: %s", ignore.msg);
         w->next_seq = seq_start;
+        w->fresh_rows = WR_FRESH_MAX;  /* unknown now: move them next time */
         for (size_t i = 0; i < n; i++) {
             if (jobs[i]->status == SL_OK) {
                 jobs[i]->status = st == SL_BUSY ? SL_UNAVAILABLE : st;
@@ -310,6 +356,10 @@ out:
     sl_free(taken);
 }
 
+static void answer(struct wr *w, struct wr_job *head, enum sl_status st,
+                   const struct sl_err *err);
+static void to_syncer(struct wr *w, struct wr_job *first, struct wr_job *last);
+
 static void *writer_main(void *arg)
 {
     struct wr *w = arg;
@@ -319,6 +369,14 @@ static void *writer_main(void *arg)
     for (;;) {
         struct wr_job *list, *j;
         size_t n = 0;
+
+        /* While a committed batch still waits for the syncer to start on
+         * it, a new commit would be covered by the same sync anyway: wait,
+         * and let the queue grow into one bigger commit. */
+        pthread_mutex_lock(&w->smu);
+        while (w->shead != NULL)
+            pthread_cond_wait(&w->taken_cv, &w->smu);
+        pthread_mutex_unlock(&w->smu);
 
         pthread_mutex_lock(&w->mu);
         while (w->head == NULL && !w->stopping)
@@ -360,11 +418,109 @@ static void *writer_main(void *arg)
         if (n == 0)
             continue;
         commit_batch(w, jobs, n);
-        atomic_fetch_add(&w->jobs_done, n);
         for (size_t i = 0; i < n; i++)
-            jobs[i]->done(jobs[i], jobs[i]->ctx);
+            jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
+        if (w->sync_full)
+            to_syncer(w, jobs[0], jobs[n - 1]);
+        else
+            answer(w, jobs[0], SL_OK, NULL);
     }
     sl_free(jobs);
+    return NULL;
+}
+
+/* ---- durability (syncer thread) ---------------------------------------- */
+
+/* Calls done for every job of the list from head; st/err (a failed sync)
+ * overrides the outcome of jobs that had succeeded. */
+static void answer(struct wr *w, struct wr_job *head, enum sl_status st,
+                   const struct sl_err *err)
+{
+    while (head != NULL) {
+        struct wr_job *next = head->next;
+        if (st != SL_OK && head->status == SL_OK) {
+            head->status = st;
+            head->err = *err;
+        }
+        atomic_fetch_add(&w->jobs_done, 1);
+        head->done(head, head->ctx);  /* may free head */
+        head = next;
+    }
+}
+
+static void to_syncer(struct wr *w, struct wr_job *first, struct wr_job *last)
+{
+    pthread_mutex_lock(&w->smu);
+    if (w->stail != NULL)
+        w->stail->next = first;
+    else
+        w->shead = first;
+    w->stail = last;
+    pthread_cond_signal(&w->scv);
+    pthread_mutex_unlock(&w->smu);
+}
+
+/* Makes every commit so far durable: fdatasync of the WAL (any descriptor
+ * of the file flushes all of it). The first time, the folder is synced
+ * too, so the WAL's name survives a power cut with its contents. */
+static enum sl_status sync_wal(struct wr *w, struct sl_err *err)
+{
+    if (w->wal_fd < 0) {
+        char dir[4096];
+        const char *slash = strrchr(w->wal_path, '/');
+        int dfd;
+
+        w->wal_fd = open(w->wal_path, O_RDONLY | O_CLOEXEC);
+        if (w->wal_fd < 0)
+            return sl_fail(err, SL_IO, "cannot open %s to sync it: %s",
+                           w->wal_path, strerror(errno));
+        snprintf(dir, sizeof(dir), "%.*s",
+                 slash ? (int)(slash - w->wal_path) : 1,
+                 slash ? w->wal_path : ".");
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) != 0) {
+            int e = errno;
+            if (dfd >= 0)
+                close(dfd);
+            return sl_fail(err, SL_IO, "cannot sync the folder %s: %s", dir,
+                           strerror(e));
+        }
+        close(dfd);
+    }
+    if (fdatasync(w->wal_fd) != 0)
+        return sl_fail(err, SL_IO, "fdatasync of %s failed: %s", w->wal_path,
+                       strerror(errno));
+    atomic_fetch_add(&w->syncs, 1);
+    return SL_OK;
+}
+
+static void *syncer_main(void *arg)
+{
+    struct wr *w = arg;
+
+    for (;;) {
+        struct wr_job *list;
+        struct sl_err err = {0};
+        enum sl_status st;
+
+        pthread_mutex_lock(&w->smu);
+        while (w->shead == NULL && !w->sstopping)
+            pthread_cond_wait(&w->scv, &w->smu);
+        list = w->shead;
+        w->shead = w->stail = NULL;
+        pthread_cond_signal(&w->taken_cv);
+        pthread_mutex_unlock(&w->smu);
+        if (list == NULL)
+            break;                /* stopping, nothing left */
+        st = sync_wal(w, &err);
+        if (st != SL_OK) {
+            /* The kernel may have dropped the pages it failed to write:
+             * nothing written after this can be trusted to last. */
+            sl_error("writer: %s; refusing all writes until restart", err.msg);
+            atomic_store(&w->broken, true);
+        }
+        answer(w, list, st, &err);
+    }
     return NULL;
 }
 
@@ -392,6 +548,7 @@ static void finalize_stmts(struct wr *w)
     sqlite3_finalize(w->upd_stream);
     sqlite3_finalize(w->upd_group);
     sqlite3_finalize(w->upd_seq);
+    sqlite3_finalize(w->unfresh);
     sqlite3_finalize(w->begin);
     sqlite3_finalize(w->commit);
     sqlite3_finalize(w->rollback);
@@ -400,18 +557,52 @@ static void finalize_stmts(struct wr *w)
     sqlite3_finalize(w->rollback_to);
 }
 
-struct wr *wr_create(sqlite3 *db, struct sl_err *err)
+/* Lets the syncer answer what is queued, then joins it. */
+static void stop_syncer(struct wr *w)
+{
+    if (!w->have_syncer)
+        return;
+    pthread_mutex_lock(&w->smu);
+    w->sstopping = true;
+    pthread_cond_signal(&w->scv);
+    pthread_mutex_unlock(&w->smu);
+    pthread_join(w->syncer, NULL);
+    w->have_syncer = false;
+}
+
+struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
 {
     struct wr *w = sl_calloc(1, sizeof(*w));
+    const char *db_path = sqlite3_db_filename(db, "main");
     if (w == NULL) {
         sl_fail(err, SL_NOMEM, "out of memory");
         return NULL;
     }
     w->db = db;
+    w->wal_fd = -1;
+    w->fresh_rows = WR_FRESH_MAX;   /* index what a last run left fresh */
+    w->sync_full = sync_full;
+    if (sync_full) {
+        size_t n = db_path ? strlen(db_path) : 0;
+        if (n == 0) {
+            sl_fail(err, SL_INTERNAL, "the write connection has no file to sync");
+            sl_free(w);
+            return NULL;
+        }
+        w->wal_path = sl_alloc(n + 5);
+        if (w->wal_path == NULL) {
+            sl_fail(err, SL_NOMEM, "out of memory");
+            sl_free(w);
+            return NULL;
+        }
+        memcpy(w->wal_path, db_path, n);
+        memcpy(w->wal_path + n, "-wal", 5);
+    }
     if (read_next_seq(w, err) != SL_OK ||
         db_prepare(db, SQL_UPD_STREAM, &w->upd_stream, err) != SL_OK ||
         db_prepare(db, SQL_UPD_GROUP, &w->upd_group, err) != SL_OK ||
         db_prepare(db, SQL_UPD_SEQ, &w->upd_seq, err) != SL_OK ||
+        db_prepare(db, SQL_UNFRESH, &w->unfresh, err) != SL_OK ||
         db_prepare(db, "BEGIN IMMEDIATE", &w->begin, err) != SL_OK ||
         db_prepare(db, "COMMIT", &w->commit, err) != SL_OK ||
         db_prepare(db, "ROLLBACK", &w->rollback, err) != SL_OK ||
@@ -421,15 +612,31 @@ struct wr *wr_create(sqlite3 *db, struct sl_err *err)
         goto fail;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->smu, NULL);
+    pthread_cond_init(&w->scv, NULL);
+    pthread_cond_init(&w->taken_cv, NULL);
+    if (sync_full) {
+        w->have_syncer = pthread_create(&w->syncer, NULL, syncer_main, w) == 0;
+        if (!w->have_syncer) {
+            sl_fail(err, SL_INTERNAL, "cannot start the syncer thread");
+            goto fail_threads;
+        }
+    }
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         sl_fail(err, SL_INTERNAL, "cannot start the writer thread");
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-        goto fail;
+        goto fail_threads;
     }
     return w;
+fail_threads:
+    stop_syncer(w);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->smu);
+    pthread_cond_destroy(&w->scv);
+    pthread_cond_destroy(&w->taken_cv);
 fail:
     finalize_stmts(w);
+    sl_free(w->wal_path);
     sl_free(w);
     return NULL;
 }
@@ -443,10 +650,17 @@ void wr_destroy(struct wr *w)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    stop_syncer(w);               /* answers what the writer handed over */
     finalize_stmts(w);
     db_close(w->db);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->smu);
+    pthread_cond_destroy(&w->scv);
+    pthread_cond_destroy(&w->taken_cv);
+    if (w->wal_fd >= 0)
+        close(w->wal_fd);
+    sl_free(w->wal_path);
     sl_free(w);
 }
 
@@ -506,4 +720,5 @@ void wr_get_stats(struct wr *w, struct wr_stats *out)
     out->commits = atomic_load(&w->commits);
     out->jobs = atomic_load(&w->jobs_done);
     out->merged = atomic_load(&w->merged);
+    out->syncs = atomic_load(&w->syncs);
 }

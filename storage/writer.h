@@ -5,8 +5,15 @@
  * own SAVEPOINT, so one failing job never fails its neighbours. Ingest jobs
  * for the same stream that meet in one commit are merged into one segment.
  *
+ * Durability: with sync_full the connection commits without syncing and a
+ * syncer thread fdatasyncs the WAL before any job of the commit is
+ * answered; the writer meanwhile commits the next batch, so the disk flush
+ * of one batch overlaps the work of the next (one sync often covers
+ * several commits).
+ *
  * Threads: wr_submit/wr_run from any thread; callbacks run on the writer
- * thread and must be quick (wake a connection, signal a condvar). */
+ * thread (or the syncer thread with sync_full) and must be quick (wake a
+ * connection, signal a condvar). */
 #ifndef SLUICE_STORAGE_WRITER_H
 #define SLUICE_STORAGE_WRITER_H
 
@@ -66,10 +73,14 @@ struct wr_stats {
     uint64_t commits;       /* transactions committed */
     uint64_t jobs;          /* jobs completed */
     uint64_t merged;        /* ingest jobs merged into a neighbour's segment */
+    uint64_t syncs;         /* fdatasyncs of the WAL by the syncer */
 };
 
-/* Takes ownership of db (the write connection) and starts the thread. */
-struct wr *wr_create(sqlite3 *db, struct sl_err *err);
+/* Takes ownership of db (the write connection, opened with
+ * synchronous=NORMAL when sync_full) and starts the threads. sync_full:
+ * no job is answered before an fdatasync of the WAL that follows its
+ * commit. */
+struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err);
 /* Finishes every queued job, stops the thread, closes the connection. */
 void wr_destroy(struct wr *w);
 

@@ -47,6 +47,9 @@ static const char v1_ddl[] =
     "INSERT INTO groups(name, created_ms, retention_days, tags)"
     "  VALUES('/old/app', 1234, 7, '{\"k\":\"v\"}');"
     "INSERT INTO streams(group_id, name, created_ms) VALUES(1, 's1', 1234);"
+    "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
+    "  max_seq, count, raw_bytes, stored_bytes) VALUES(1, 1, 10, 20, 1, 2, 2,"
+    "  60, 40);"
     "PRAGMA user_version=1;";
 
 static struct store *open_store(void)
@@ -120,6 +123,14 @@ TEST(v1_file_upgrades_in_place)
     CHECK(g.kms_key_id == NULL);
     CHECK(!g.deletion_protection);
     CHECK_EQ_INT(g.metric_filter_count, 0);
+    /* v3: an old segment is an indexed (not fresh) one, found by stream */
+    sqlite3_stmt *q;
+    REQUIRE_OK(db_prepare(db, "SELECT count(*), max(fresh) FROM seg_all"
+                              " WHERE stream_id = 1 AND min_ts >= 0", &q, &err));
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int64(q, 0), 1);
+    CHECK_EQ_INT(sqlite3_column_int64(q, 1), 0);
+    sqlite3_finalize(q);
     store_reader_release(s, db);
 
     /* the new tables work on the upgraded file */

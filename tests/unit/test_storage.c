@@ -6,6 +6,8 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "storage/catalog.h"
+#include "storage/compactor.h"
+#include "storage/db.h"
 #include "storage/reader.h"
 #include "storage/schema.h"
 #include "storage/store.h"
@@ -18,11 +20,12 @@
 static char dir[256];
 
 static int compact_level;
+static enum db_sync sync_mode = DB_SYNC_NORMAL;
 
 static struct store *open_store(void)
 {
     struct sl_err err = {0};
-    struct store_opts o = {.dir = dir, .sync = DB_SYNC_NORMAL, .read_conns = 4,
+    struct store_opts o = {.dir = dir, .sync = sync_mode, .read_conns = 4,
                            .compact_interval_ms = 0,
                            .compact_level = compact_level};
     struct store *s = store_open(&o, &err);
@@ -341,6 +344,188 @@ TEST(cold_segments_are_recompressed_once)
     CHECK_EQ_STR(c.msg[63], "m7-63");
     store_close(s);
     compact_level = 0;
+    fresh_dir();
+}
+
+/* Runs SQL that yields one integer. */
+static int64_t query_int(struct store *s, const char *sql)
+{
+    struct sl_err err = {0};
+    sqlite3 *db = store_reader(s);
+    sqlite3_stmt *q;
+    int64_t v = -1;
+    if (db_prepare(db, sql, &q, &err) == SL_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            v = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    store_reader_release(s, db);
+    return v;
+}
+
+static bool segment_exists(struct store *s, int64_t id)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM segments WHERE id = %lld",
+             (long long)id);
+    return query_int(s, sql) == 1;
+}
+
+/* One background (tiered) pass at level 0. */
+static struct compact_stats background_pass(struct store *s)
+{
+    struct sl_err err = {0};
+    struct compact_stats cs = {0};
+    sqlite3 *db = store_reader(s);
+    CHECK_OK(compact_pass(db, store_writer(s), 0, false, 0, &cs, &err));
+    store_reader_release(s, db);
+    return cs;
+}
+
+TEST(background_compaction_is_tiered)
+{
+    static struct batch bs[20];
+    static struct collected c;
+    struct sl_err err = {0};
+    struct compact_stats cs;
+    int64_t gid, sid, ts[32], big;
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    REQUIRE_OK(store_ensure_stream(s, "g", "s", &gid, &sid, &err));
+    /* One compacted segment of 64 events... */
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < 32; i++)
+            ts[i] = 1000 + 32 * b + i;
+        make_batch(&bs[b], sid, gid, ts, 32, b);
+    }
+    ingest_all(s, bs, 1);
+    ingest_all(s, bs + 1, 1);
+    CHECK_OK(store_compact_now(s, &cs, &err));
+    REQUIRE_EQ_INT(query_int(s, "SELECT count(*) FROM segments"), 1);
+    big = query_int(s, "SELECT id FROM segments");
+    /* ...and two late 1-event batches inside its time range: they are
+     * merged with each other, the big segment stays as it is. */
+    for (int b = 0; b < 2; b++) {
+        ts[0] = 1010 + 10 * b;
+        make_batch(&bs[b], sid, gid, ts, 1, 10 + b);
+        ingest_all(s, bs + b, 1);
+    }
+    cs = background_pass(s);
+    CHECK_EQ_INT(cs.merges, 1);
+    CHECK_EQ_INT(cs.segments_in, 2);
+    CHECK(segment_exists(s, big));
+    CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM segments"), 2);
+    cs = background_pass(s);
+    CHECK_EQ_INT(cs.merges, 0);                  /* converged */
+    /* Once the small ones add up to a quarter of the big one, all merge. */
+    for (int b = 0; b < 16; b++) {
+        ts[0] = 1001 + b;
+        make_batch(&bs[b], sid, gid, ts, 1, 20 + b);
+        ingest_all(s, bs + b, 1);
+    }
+    cs = background_pass(s);
+    CHECK_EQ_INT(cs.merges, 1);
+    CHECK_EQ_INT(cs.segments_in, 1 + 1 + 16);
+    CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM segments"), 1);
+    struct rd_scan sc = {.stream_id = sid, .start = 0, .end = INT64_MAX};
+    scan(s, &sc, &c);
+    REQUIRE_EQ_INT(c.n, 64 + 2 + 16);
+    for (int i = 1; i < c.n; i++)
+        CHECK(seg_key_less(c.ts[i - 1], c.seq[i - 1], c.ts[i], c.seq[i]));
+    store_close(s);
+    fresh_dir();
+}
+
+TEST(fresh_segments_move_into_the_index_in_bulk)
+{
+    enum { STREAMS = 4, ROUNDS = 300 };
+    static struct batch bs[STREAMS];
+    static struct collected c;
+    struct sl_err err = {0};
+    int64_t gid, sid[STREAMS];
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    for (int k = 0; k < STREAMS; k++) {
+        char name[8];
+        snprintf(name, sizeof(name), "s%d", k);
+        REQUIRE_OK(store_ensure_stream(s, "g", name, &gid, &sid[k], &err));
+    }
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int k = 0; k < STREAMS; k++) {
+            int64_t ts = 5000 + (r * 37) % ROUNDS;
+            make_batch(&bs[k], sid[k], gid, &ts, 1, r);
+        }
+        ingest_all(s, bs, STREAMS);
+    }
+    int64_t total = query_int(s, "SELECT count(*) FROM segments");
+    int64_t fresh = query_int(s, "SELECT count(*) FROM segments WHERE fresh = 1");
+    CHECK_EQ_INT(total, STREAMS * ROUNDS);
+    CHECK(fresh > 0 && fresh < STREAMS * ROUNDS); /* some moved, some not */
+    CHECK(fresh <= 1024 + STREAMS);
+    /* Readers find both kinds, in order. */
+    for (int k = 0; k < STREAMS; k++) {
+        struct rd_scan sc = {.stream_id = sid[k], .start = 0, .end = INT64_MAX};
+        scan(s, &sc, &c);
+        REQUIRE_EQ_INT(c.n, ROUNDS);
+        for (int i = 1; i < c.n; i++)
+            CHECK(seg_key_less(c.ts[i - 1], c.seq[i - 1], c.ts[i], c.seq[i]));
+    }
+    /* ...through both indexes, not a table scan. */
+    sqlite3 *db = store_reader(s);
+    sqlite3_stmt *q;
+    struct buf plan;
+    buf_init(&plan, 1 << 16);
+    REQUIRE_OK(db_prepare(db, "EXPLAIN QUERY PLAN SELECT id FROM seg_all"
+                              " WHERE stream_id = 1 AND min_ts >= 0"
+                              " AND min_ts <= 10 ORDER BY min_ts", &q, &err));
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(q, 3);
+        CHECK_OK(buf_append(&plan, d, strlen(d)));
+        CHECK_OK(buf_append(&plan, "\n", 1));
+    }
+    CHECK_OK(buf_append(&plan, "", 1));
+    sqlite3_finalize(q);
+    store_reader_release(s, db);
+    CHECK(strstr(plan.data, "USING INDEX segments_stream_time") != NULL);
+    CHECK(strstr(plan.data, "USING INDEX segments_fresh") != NULL);
+    buf_fini(&plan);
+    store_close(s);
+    /* A restart moves what was left fresh with its first commit. */
+    s = open_store();
+    REQUIRE(s != NULL);
+    int64_t ts = 9999;
+    make_batch(&bs[0], sid[0], gid, &ts, 1, 1);
+    ingest_all(s, bs, 1);
+    CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM segments WHERE fresh = 1"),
+                 0);
+    store_close(s);
+    fresh_dir();
+}
+
+TEST(sync_full_answers_after_a_sync)
+{
+    static struct batch bs[8];
+    struct sl_err err = {0};
+    struct wr_stats ws;
+    int64_t gid, sid, ts = 100;
+    fresh_dir();
+    sync_mode = DB_SYNC_FULL;
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    REQUIRE_OK(store_ensure_stream(s, "g", "s", &gid, &sid, &err));
+    for (int r = 0; r < 10; r++) {
+        for (int b = 0; b < 8; b++)
+            make_batch(&bs[b], sid, gid, &ts, 1, b);
+        ingest_all(s, bs, 8);
+    }
+    wr_get_stats(store_writer(s), &ws);
+    CHECK(ws.syncs >= 10);           /* each round waited for one */
+    CHECK(ws.syncs <= ws.commits);
+    CHECK_EQ_INT(query_int(s, "SELECT sum(count) FROM segments"), 80);
+    store_close(s);
+    sync_mode = DB_SYNC_NORMAL;
     fresh_dir();
 }
 
