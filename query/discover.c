@@ -6,6 +6,8 @@
  * nothing of segments, the executor or the API. */
 #include "query/discover.h"
 
+#include "query/json_scan.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -432,50 +434,17 @@ static enum num_res num_slow(const char *s, size_t n, double *out)
     return isfinite(*out) ? NUM_OK : NUM_TEXT;
 }
 
-/* Reads s[0..n) as a whole JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?
- * ([eE][+-]?[0-9]+)?. Integers up to 2^53 need no strtod. */
+/* Reads s[0..n) as a whole JSON number (jscan_number's grammar).
+ * Integers up to 2^53 need no strtod. */
 static enum num_res num_parse(const char *s, size_t n, double *out)
 {
-    size_t i = 0;
-    uint64_t mant = 0;
-    bool neg = false, simple = true;
+    uint64_t mant;
+    const char *q = jscan_number(s, s + n, &mant);
 
-    if (i < n && s[i] == '-') {
-        neg = true;
-        i++;
-    }
-    if (i == n || !is_digit(s[i]))
+    if (q == NULL || q != s + n)
         return NUM_BAD;
-    if (s[i] == '0') {
-        i++;
-    } else {
-        for (size_t digits = 0; i < n && is_digit(s[i]); i++, digits++) {
-            if (digits == 16)
-                simple = false;
-            mant = mant * 10 + (uint64_t)(s[i] - '0');
-        }
-    }
-    if (i < n && s[i] == '.') {
-        simple = false;
-        if (++i == n || !is_digit(s[i]))
-            return NUM_BAD;
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        simple = false;
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i == n || !is_digit(s[i]))
-            return NUM_BAD;
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i != n)
-        return NUM_BAD;
-    if (simple && mant <= (UINT64_C(1) << 53)) {
-        *out = neg ? -(double)mant : (double)mant;
+    if (mant <= (UINT64_C(1) << 53)) {
+        *out = s[0] == '-' ? -(double)mant : (double)mant;
         return NUM_OK;
     }
     return num_slow(s, n, out);
@@ -676,18 +645,10 @@ struct lam_line {
     const char *json;             /* first '{' of a runtime line, or NULL */
 };
 
-/* Byte classes: blanks, and the bytes that end a bare JSON token. */
-enum { CC_BLANK = 1, CC_DELIM = 2 };
-static const unsigned char cclass[256] = {
-    [' '] = CC_BLANK | CC_DELIM, ['\t'] = CC_BLANK | CC_DELIM,
-    ['\n'] = CC_BLANK | CC_DELIM, ['\r'] = CC_BLANK | CC_DELIM,
-    [','] = CC_DELIM, [':'] = CC_DELIM, ['{'] = CC_DELIM, ['}'] = CC_DELIM,
-    ['['] = CC_DELIM, [']'] = CC_DELIM, ['"'] = CC_DELIM,
-};
-
+/* Blanks between tokens of a record or a Lambda line: JSON's four. */
 static bool is_blank(char c)
 {
-    return cclass[(unsigned char)c] & CC_BLANK;
+    return jscan_is_blank(c);
 }
 
 static bool has_prefix(const char *s, size_t len, const char *lit)
@@ -810,172 +771,6 @@ enum jres {
     J_STOP  /* stop: done, cap reached, malformed, or a failure in st */
 };
 
-static const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && is_blank(*p))
-        p++;
-    return p;
-}
-
-/* The closing quote of a string body with a backslash at p, or NULL. */
-static const char *escaped_string_end(const char *p, const char *end)
-{
-    for (; p < end; p++) {
-        if (*p == '\\') {
-            if (++p == end)
-                return NULL;
-        } else if (*p == '"') {
-            return p;
-        }
-    }
-    return NULL;
-}
-
-/* The closing quote of the string whose body starts at p, or NULL; *esc
- * tells whether the body has backslashes. */
-static const char *json_string_end(const char *p, const char *end, bool *esc)
-{
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-
-    for (; end - p >= 16; p += 16) {
-        __m128i v = _mm_loadu_si128((const void *)p);
-        unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
-        unsigned b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash));
-        if ((q | b) == 0)
-            continue;
-        if (b != 0 && (q == 0 || __builtin_ctz(b) < __builtin_ctz(q))) {
-            *esc = true;
-            return escaped_string_end(p + __builtin_ctz(b), end);
-        }
-        *esc = false;
-        return p + __builtin_ctz(q);
-    }
-#endif
-    for (; p < end; p++) {
-        if (*p == '"') {
-            *esc = false;
-            return p;
-        }
-        if (*p == '\\') {
-            *esc = true;
-            return escaped_string_end(p, end);
-        }
-    }
-    return NULL;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The code unit of "\uXXXX" at s (6 bytes available), or -1. */
-static long json_u4(const char *s)
-{
-    long v = 0;
-
-    if (s[0] != '\\' || s[1] != 'u')
-        return -1;
-    for (int i = 2; i < 6; i++) {
-        int h = hex_digit(s[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
-static size_t utf8_put(char *d, unsigned long cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xc0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xe0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        d[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    d[0] = (char)(0xf0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    d[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-/* Decodes "\uXXXX" (and a following low surrogate) at s[0..n); a lone
- * surrogate becomes U+FFFD. Returns input bytes used, or 0 when bad. */
-static size_t json_unicode(const char *s, size_t n, char *d, size_t *dlen)
-{
-    long hi, lo;
-
-    if (n < 6 || (hi = json_u4(s)) < 0)
-        return 0;
-    if (hi >= 0xd800 && hi <= 0xdbff && n >= 12 && (lo = json_u4(s + 6)) >= 0xdc00 &&
-        lo <= 0xdfff) {
-        *dlen = utf8_put(d, 0x10000 + (((unsigned long)hi - 0xd800) << 10) +
-                                ((unsigned long)lo - 0xdc00));
-        return 12;
-    }
-    if (hi >= 0xd800 && hi <= 0xdfff)
-        hi = 0xfffd;
-    *dlen = utf8_put(d, (unsigned long)hi);
-    return 6;
-}
-
-/* Unescapes the string body s[0..n) into d (room for n bytes: nothing
- * grows). Returns the length, or -1 on a bad escape. */
-static long json_unescape(const char *s, size_t n, char *d)
-{
-    static const char simple[128] = {
-        ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
-        ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
-    };
-    size_t i = 0, o = 0;
-
-    while (i < n) {
-        const char *bs = memchr(s + i, '\\', n - i);
-        size_t run = bs == NULL ? n - i : (size_t)(bs - (s + i));
-        unsigned char c;
-        memcpy(d + o, s + i, run);
-        i += run;
-        o += run;
-        if (i == n)
-            break;
-        if (i + 1 == n)
-            return -1;
-        c = (unsigned char)s[i + 1];
-        if (c == 'u') {
-            size_t used, w;
-            used = json_unicode(s + i, n - i, d + o, &w);
-            if (used == 0)
-                return -1;
-            i += used;
-            o += w;
-        } else if (c < 128 && simple[c] != 0) {
-            d[o++] = simple[c];
-            i += 2;
-        } else {
-            return -1;
-        }
-    }
-    return (long)o;
-}
-
 /* The value of the string body s[0..n): a slice of the message without
  * escapes, else a copy unescaped into scratch. */
 static enum jres json_string_val(const char *s, size_t n, bool esc,
@@ -994,25 +789,12 @@ static enum jres json_string_val(const char *s, size_t n, bool esc,
         *st = SL_NOMEM;
         return J_STOP;
     }
-    dn = json_unescape(s, n, d);
+    dn = jscan_unescape(s, n, d);
     if (dn < 0)
         return J_STOP;
     d[dn] = '\0';
     *v = val_str(d, (size_t)dn);
     return J_GO;
-}
-
-static bool is_delim(char c)
-{
-    return cclass[(unsigned char)c] & CC_DELIM;
-}
-
-/* End of the bare token (number or literal) at p. */
-static const char *token_end(const char *p, const char *end)
-{
-    while (p < end && !is_delim(*p))
-        p++;
-    return p;
 }
 
 /* Reads the scalar at *pp (string, number, true, false, null) into v and
@@ -1026,14 +808,14 @@ static enum jres json_scalar(const char **pp, const char *end,
     double d;
 
     if (*p == '"') {
-        q = json_string_end(p + 1, end, &esc);
+        q = jscan_string_end(p + 1, end, &esc);
         if (q == NULL ||
             json_string_val(p + 1, (size_t)(q - p - 1), esc, scratch, v, st) != J_GO)
             return J_STOP;
         *pp = q + 1;
         return J_GO;
     }
-    q = token_end(p, end);
+    q = jscan_token_end(p, end);
     if (token_is(p, (size_t)(q - p), "true") || token_is(p, (size_t)(q - p), "false")) {
         *v = val_bool(*p == 't');
     } else if (token_is(p, (size_t)(q - p), "null")) {
@@ -1054,98 +836,18 @@ static enum jres json_scalar(const char **pp, const char *end,
     return J_GO;
 }
 
-/* Skips the value at p (after blanks) and returns the byte after it, or
- * NULL when it is malformed, truncated or nested deeper than
- * SKIP_MAX_DEPTH. Structure is checked (brackets match, keys are strings
- * followed by ':', commas between members); strings are only delimited and
- * bare tokens only cut, not read. With fields, adds the fields it held. */
-static const char *json_skip(const char *p, const char *end, unsigned *fields)
-{
-    uint64_t in_obj[SKIP_MAX_DEPTH / 64] = {0};  /* bit d: level d is an object */
-    enum { VALUE, KEY, AFTER } due = VALUE;
-    size_t depth = 0;
-    unsigned n = 0;
-    bool esc;
-
-    for (;;) {
-        p = skip_ws(p, end);
-        if (p == end)
-            return NULL;
-        if (due == KEY) {
-            if (*p != '"' || (p = json_string_end(p + 1, end, &esc)) == NULL)
-                return NULL;
-            p = skip_ws(p + 1, end);
-            if (p == end || *p != ':')
-                return NULL;
-            p++;
-            due = VALUE;
-        } else if (due == VALUE) {
-            if (*p == '{' || *p == '[') {
-                bool obj = *p == '{';
-                const char *q = skip_ws(p + 1, end);
-                if (q == end)
-                    return NULL;
-                if (*q == (obj ? '}' : ']')) {
-                    p = q + 1;
-                    n++;
-                    due = AFTER;
-                } else if (depth == SKIP_MAX_DEPTH) {
-                    return NULL;
-                } else {
-                    if (obj)
-                        in_obj[depth / 64] |= UINT64_C(1) << (depth % 64);
-                    else
-                        in_obj[depth / 64] &= ~(UINT64_C(1) << (depth % 64));
-                    depth++;
-                    p = q;
-                    due = obj ? KEY : VALUE;
-                }
-            } else if (*p == '"') {
-                if ((p = json_string_end(p + 1, end, &esc)) == NULL)
-                    return NULL;
-                p++;
-                n++;
-                due = AFTER;
-            } else {
-                const char *q = token_end(p, end);
-                if (q == p)
-                    return NULL;
-                p = q;
-                n++;
-                due = AFTER;
-            }
-        } else {
-            bool obj = (in_obj[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1;
-            if (*p == ',') {
-                p++;
-                due = obj ? KEY : VALUE;
-            } else if (*p == (obj ? '}' : ']')) {
-                p++;
-                depth--;
-            } else {
-                return NULL;
-            }
-        }
-        if (due == AFTER && depth == 0)
-            break;
-    }
-    if (fields != NULL)
-        *fields += n;
-    return p;
-}
-
 /* Reads an object key at *pp (blanks, string, blanks, ':') into k[0..*klen)
  * (a slice of the message, or unescaped into scratch). */
 static enum jres json_key(const char **pp, const char *end,
                           struct arena *scratch, const char **k, size_t *klen,
                           enum sl_status *st)
 {
-    const char *p = skip_ws(*pp, end);
+    const char *p = jscan_ws(*pp, end);
     struct val v;
 
     if (p == end || *p != '"' || json_scalar(&p, end, scratch, &v, st) != J_GO)
         return J_STOP;
-    p = skip_ws(p, end);
+    p = jscan_ws(p, end);
     if (p == end || *p != ':')
         return J_STOP;
     *k = v.u.s;
@@ -1281,28 +983,29 @@ static enum jres jx_count(struct jx *x)
     return x->counting && ++x->fields > DISC_MAX_FIELDS ? J_STOP : J_GO;
 }
 
-/* Skips the value at *pp; a scalar directly, a container by json_skip. */
+/* Skips the value at *pp; a scalar directly, a container by jscan_skip
+ * (strings only delimited, bare tokens only cut). */
 static enum jres jx_skip(struct jx *x, const char **pp)
 {
-    const char *p = skip_ws(*pp, x->end);
+    const char *p = jscan_ws(*pp, x->end);
     bool esc;
 
     if (p == x->end)
         return J_STOP;
     if (*p == '{' || *p == '[') {
-        p = json_skip(p, x->end, x->counting ? &x->fields : NULL);
+        p = jscan_skip(p, x->end, SKIP_MAX_DEPTH, x->counting ? &x->fields : NULL);
         if (p == NULL || x->fields > DISC_MAX_FIELDS)
             return J_STOP;
         *pp = p;
         return J_GO;
     }
     if (*p == '"') {
-        p = json_string_end(p + 1, x->end, &esc);
+        p = jscan_string_end(p + 1, x->end, &esc);
         if (p == NULL)
             return J_STOP;
         p++;
     } else {
-        const char *q = token_end(p, x->end);
+        const char *q = jscan_token_end(p, x->end);
         if (q == p)
             return J_STOP;
         p = q;
@@ -1319,7 +1022,7 @@ static enum jres jx_container(struct jx *x, const char **pp, size_t lo,
 static enum jres jx_value(struct jx *x, const char **pp, size_t a, size_t m,
                           size_t b, size_t off, unsigned depth)
 {
-    const char *p = skip_ws(*pp, x->end), *start = p;
+    const char *p = jscan_ws(*pp, x->end), *start = p;
     struct val v;
     enum jres r;
 
@@ -1358,7 +1061,7 @@ static enum jres jx_container(struct jx *x, const char **pp, size_t lo,
     char close = obj ? '}' : ']';
     unsigned idx = 0;
 
-    p = skip_ws(p + 1, end);
+    p = jscan_ws(p + 1, end);
     if (p == end)
         return J_STOP;
     if (*p == close) {
@@ -1384,7 +1087,7 @@ static enum jres jx_container(struct jx *x, const char **pp, size_t lo,
             r = jx_value(x, &p, a, m, b, off + klen + 1, depth);
         if (r != J_GO)
             return r;
-        p = skip_ws(p, end);
+        p = jscan_ws(p, end);
         if (p == end)
             return J_STOP;
         if (*p == close) {
@@ -1517,7 +1220,7 @@ static enum jres je_container(struct je *e, const char **pp, const char *name,
 static enum jres je_value(struct je *e, const char **pp, const char *name,
                           size_t nlen, unsigned depth)
 {
-    const char *p = skip_ws(*pp, e->end);
+    const char *p = jscan_ws(*pp, e->end);
     struct val v;
 
     if (p == e->end)
@@ -1545,7 +1248,7 @@ static enum jres je_container(struct je *e, const char **pp, const char *name,
     char close = obj ? '}' : ']';
     unsigned idx = 0;
 
-    p = skip_ws(p + 1, end);
+    p = jscan_ws(p + 1, end);
     if (p == end)
         return J_STOP;
     if (*p == close) {
@@ -1567,7 +1270,7 @@ static enum jres je_container(struct je *e, const char **pp, const char *name,
         child = je_name(e, name, nlen, k, klen, &clen);
         if (child == NULL || je_value(e, &p, child, clen, depth) != J_GO)
             return J_STOP;
-        p = skip_ws(p, end);
+        p = jscan_ws(p, end);
         if (p == end)
             return J_STOP;
         if (*p == close) {
@@ -1613,7 +1316,7 @@ static size_t trim_eol(const char *msg, size_t len)
 /* The '{' opening a JSON message, or NULL when msg is not one. */
 static const char *json_start(const char *msg, size_t len)
 {
-    const char *p = skip_ws(msg, msg + len);
+    const char *p = jscan_ws(msg, msg + len);
     return p < msg + len && *p == '{' ? p : NULL;
 }
 

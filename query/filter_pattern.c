@@ -6,6 +6,7 @@
 #include "query/filter_pattern.h"
 
 #include "common/alloc.h"
+#include "query/json_scan.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -36,7 +37,7 @@
  *      = sel 0 "x*"   > sel 1 5
  *     The message must be one JSON object (validated once per event, no
  *     DOM). Each leaf walks the raw text from the root to its selector,
- *     skipping unrelated values by bracket counting; a duplicated key
+ *     skipping unrelated values with jscan_skip; a duplicated key
  *     resolves to its last occurrence, as in jansson.
  *
  *   [ip, ..., status = 4* || status = 5*, size > 100]
@@ -1592,10 +1593,11 @@ static bool match_terms(struct run *r)
 /* ------------------------------------------------------------------ */
 
 /*
- * The scanner reads the message in place. js_validate() checks once that
- * the whole message is one JSON object (RFC 8259 grammar; nesting up to
- * FPAT_JSON_MAX_DEPTH, tracked in a bit stack, no recursion). The walkers
- * after it still check every bound, so a bug can only miss, never over-read.
+ * The scanner reads the message in place, through query/json_scan.h.
+ * js_validate() checks once that the whole message is one JSON object
+ * (jscan_check: RFC 8259 grammar, nesting up to FPAT_JSON_MAX_DEPTH). The
+ * walkers after it still check every bound, so a bug can only miss, never
+ * over-read.
  *
  *   {"a": {"b": [10, {"c": "x\u00e9"}]}}      $.a.b[1].c
  *    ^root  ^js_member("a")
@@ -1603,6 +1605,9 @@ static bool match_terms(struct run *r)
  *                                      -> string body x\u00e9, unescaped
  *                                         only when compared
  */
+
+_Static_assert(FPAT_JSON_MAX_DEPTH <= JSCAN_MAX_DEPTH,
+               "jscan_check follows at most JSCAN_MAX_DEPTH levels");
 
 enum jtype { J_STRING, J_NUMBER, J_TRUE, J_FALSE, J_NULL, J_OBJECT, J_ARRAY };
 
@@ -1613,363 +1618,51 @@ struct jv {
     size_t len;           /* bytes; for strings the raw body */
 };
 
-static bool js_ws_char(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
+/* The first non-blank offset at or after i. */
 static size_t js_ws(const char *s, size_t n, size_t i)
 {
-    while (i < n && js_ws_char(s[i]))
-        i++;
-    return i;
-}
-
-static int hex_val(char ch)
-{
-    if (is_digit(ch))
-        return ch - '0';
-    ch = (char)(ch | 0x20);
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* The 4 hex digits at s[i..i+4) or -1. */
-static long hex4(const char *s, size_t n, size_t i)
-{
-    long v = 0;
-
-    if (n < 4 || i > n - 4)
-        return -1;
-    for (size_t k = 0; k < 4; k++) {
-        int h = hex_val(s[i + k]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
-/* Advances *i from an opening '"' past the closing one; false when the
- * string is malformed or unterminated. */
-static bool js_string_end(const char *s, size_t n, size_t *i)
-{
-    size_t j = *i + 1;
-
-    while (j < n) {
-        unsigned char ch = (unsigned char)s[j];
-        if (ch == '"') {
-            *i = j + 1;
-            return true;
-        }
-        if (ch < 0x20)
-            return false;
-        if (ch != '\\') {
-            j++;
-            continue;
-        }
-        if (j + 1 >= n)
-            return false;
-        if (s[j + 1] == 'u') {
-            if (hex4(s, n, j + 2) < 0)
-                return false;
-            j += 6;
-        } else if (in_set(s[j + 1], "\"\\/bfnrt")) {
-            j += 2;
-        } else {
-            return false;
-        }
-    }
-    return false;
-}
-
-static size_t js_digits(const char *s, size_t n, size_t i)
-{
-    while (i < n && is_digit(s[i]))
-        i++;
-    return i;
-}
-
-/* -? (0 | [1-9] d*) (. d+)? ([eE] [+-]? d+)? */
-static bool js_number_end(const char *s, size_t n, size_t *i)
-{
-    size_t j = *i, k;
-
-    if (j < n && s[j] == '-')
-        j++;
-    if (j >= n || !is_digit(s[j]))
-        return false;
-    j = s[j] == '0' ? j + 1 : js_digits(s, n, j);
-    if (j < n && s[j] == '.') {
-        k = js_digits(s, n, j + 1);
-        if (k == j + 1)
-            return false;
-        j = k;
-    }
-    if (j < n && (s[j] == 'e' || s[j] == 'E')) {
-        j++;
-        if (j < n && (s[j] == '+' || s[j] == '-'))
-            j++;
-        k = js_digits(s, n, j);
-        if (k == j)
-            return false;
-        j = k;
-    }
-    *i = j;
-    return true;
-}
-
-static bool js_word_end(const char *s, size_t n, size_t *i, const char *w)
-{
-    size_t wl = strlen(w);
-
-    if (n - *i < wl || memcmp(s + *i, w, wl) != 0)
-        return false;
-    *i += wl;
-    return true;
-}
-
-/* Advances *i past one string, number or literal. */
-static bool js_scalar_end(const char *s, size_t n, size_t *i)
-{
-    switch (s[*i]) {
-    case '"': return js_string_end(s, n, i);
-    case 't': return js_word_end(s, n, i, "true");
-    case 'f': return js_word_end(s, n, i, "false");
-    case 'n': return js_word_end(s, n, i, "null");
-    default:  return js_number_end(s, n, i);
-    }
-}
-
-/* Validator states: what may come next. */
-enum js_state { JS_VALUE, JS_KEY, JS_KEY_OR_END, JS_VALUE_OR_END, JS_AFTER };
-
-struct js_stack {
-    uint64_t bits[FPAT_JSON_MAX_DEPTH / 64];  /* bit set: that level is an object */
-    size_t depth;                              /* open containers */
-};
-
-static bool js_push(struct js_stack *k, bool object)
-{
-    uint64_t bit;
-
-    if (k->depth >= FPAT_JSON_MAX_DEPTH)
-        return false;
-    bit = (uint64_t)1 << (k->depth % 64);
-    if (object)
-        k->bits[k->depth / 64] |= bit;
-    else
-        k->bits[k->depth / 64] &= ~bit;
-    k->depth++;
-    return true;
-}
-
-static bool js_top_is_object(const struct js_stack *k)
-{
-    size_t d = k->depth - 1;
-    return (k->bits[d / 64] >> (d % 64)) & 1;
-}
-
-/* After a value inside a container: ',' or the matching close. */
-static bool js_after(const char *s, size_t n, size_t *i, struct js_stack *k,
-                     enum js_state *st)
-{
-    bool obj = js_top_is_object(k);
-
-    if (*i >= n)
-        return false;
-    if (s[*i] == ',') {
-        *st = obj ? JS_KEY : JS_VALUE;
-    } else if (s[*i] == (obj ? '}' : ']')) {
-        k->depth--;
-    } else {
-        return false;
-    }
-    (*i)++;
-    return true;
-}
-
-/* One step of validation at s[*i] (blanks skipped) in state *st. */
-static bool js_step(const char *s, size_t n, size_t *i, struct js_stack *k,
-                    enum js_state *st)
-{
-    char ch = s[*i];
-
-    if (*st == JS_KEY_OR_END || *st == JS_VALUE_OR_END) {
-        if (ch == (*st == JS_KEY_OR_END ? '}' : ']')) {
-            k->depth--;
-            (*i)++;
-            *st = JS_AFTER;
-            return true;
-        }
-        *st = *st == JS_KEY_OR_END ? JS_KEY : JS_VALUE;
-    }
-    if (*st == JS_KEY) {
-        if (ch != '"' || !js_string_end(s, n, i))
-            return false;
-        *i = js_ws(s, n, *i);
-        if (*i >= n || s[*i] != ':')
-            return false;
-        (*i)++;
-        *st = JS_VALUE;
-        return true;
-    }
-    if (ch == '{' || ch == '[') {
-        (*i)++;
-        *st = ch == '{' ? JS_KEY_OR_END : JS_VALUE_OR_END;
-        return js_push(k, ch == '{');
-    }
-    *st = JS_AFTER;
-    return js_scalar_end(s, n, i);
+    return (size_t)(jscan_ws(s + i, s + n) - s);
 }
 
 /* True when s[0..n) is exactly one JSON object (blanks around it allowed);
  * *root gets the offset of its '{'. */
 static bool js_validate(const char *s, size_t n, size_t *root)
 {
-    struct js_stack k;
-    enum js_state st = JS_VALUE;
-    size_t i = js_ws(s, n, 0);
+    const char *end = s + n, *p = jscan_ws(s, end);
 
-    if (i >= n || s[i] != '{')
+    if (p == end || *p != '{')
         return false;
-    *root = i;
-    k.depth = 0;
-    for (;;) {
-        i = js_ws(s, n, i);
-        if (st == JS_AFTER) {
-            if (k.depth == 0)
-                return i == n;
-            if (!js_after(s, n, &i, &k, &st))
-                return false;
-            continue;
-        }
-        if (i >= n || !js_step(s, n, &i, &k, &st))
-            return false;
-    }
+    *root = (size_t)(p - s);
+    p = jscan_check(p, end, FPAT_JSON_MAX_DEPTH);
+    return p != NULL && jscan_ws(p, end) == end;
 }
 
-static bool js_delim(char ch)
-{
-    return js_ws_char(ch) || ch == ',' || ch == '}' || ch == ']';
-}
-
-/* The end of the value starting at s[i] (validated text). */
+/* The end of the value starting at s[i] (validated text), or n. */
 static size_t js_skip(const char *s, size_t n, size_t i)
 {
-    size_t depth = 0;
-
-    if (i >= n)
-        return n;
-    if (s[i] == '"')
-        return js_string_end(s, n, &i) ? i : n;
-    if (s[i] != '{' && s[i] != '[') {
-        while (i < n && !js_delim(s[i]))
-            i++;
-        return i;
-    }
-    while (i < n) {
-        char ch = s[i];
-        if (ch == '"') {
-            if (!js_string_end(s, n, &i))
-                return n;
-            continue;
-        }
-        if (ch == '{' || ch == '[')
-            depth++;
-        else if ((ch == '}' || ch == ']') && --depth == 0)
-            return i + 1;
-        i++;
-    }
-    return n;
+    const char *e = jscan_skip(s + i, s + n, FPAT_JSON_MAX_DEPTH, NULL);
+    return e == NULL ? n : (size_t)(e - s);
 }
 
-/* Appends the UTF-8 of code point cp to out; returns its bytes. */
-static size_t utf8_put(unsigned long cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* The code point of \uXXXX at raw[*i] (joining a surrogate pair; a lone
- * surrogate becomes U+FFFD); advances *i. */
-static unsigned long js_u_escape(const char *raw, size_t n, size_t *i)
-{
-    long hi = hex4(raw, n, *i + 2), lo;
-
-    *i += 6;
-    if (hi < 0)
-        return 0xFFFD;
-    if (hi < 0xD800 || hi > 0xDFFF)
-        return (unsigned long)hi;
-    if (hi > 0xDBFF || *i + 1 >= n || raw[*i] != '\\' || raw[*i + 1] != 'u')
-        return 0xFFFD;
-    lo = hex4(raw, n, *i + 2);
-    if (lo < 0xDC00 || lo > 0xDFFF)
-        return 0xFFFD;
-    *i += 6;
-    return 0x10000 + (((unsigned long)hi - 0xD800) << 10) +
-           ((unsigned long)lo - 0xDC00);
-}
-
-/* Decodes the character at raw[*i] of a string body into out[0..4);
- * returns its bytes and advances *i. */
-static size_t js_unescape_one(const char *raw, size_t n, size_t *i, char *out)
-{
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    const char *hit;
-
-    if (raw[*i] != '\\' || *i + 1 >= n) {
-        out[0] = raw[(*i)++];
-        return 1;
-    }
-    if (raw[*i + 1] == 'u')
-        return utf8_put(js_u_escape(raw, n, i), out);
-    hit = strchr(from, raw[*i + 1]);
-    out[0] = hit != NULL && *hit != '\0' ? to[hit - from] : raw[*i + 1];
-    *i += 2;
-    return 1;
-}
-
-/* Decodes a string body into out, which needs n bytes (decoding never
- * grows); returns the decoded length. */
-static size_t js_unescape(const char *raw, size_t n, char *out)
+/* Whether the raw key body raw[0..n) (esc: it holds a backslash) decodes
+ * to key[0..klen), compared an escape at a time without a copy. */
+static bool js_key_eq(const char *raw, size_t n, bool esc, const char *key,
+                      size_t klen)
 {
     size_t i = 0, k = 0;
 
-    while (i < n)
-        k += js_unescape_one(raw, n, &i, out + k);
-    return k;
-}
-
-static bool js_key_eq(const char *raw, size_t n, const char *key, size_t klen)
-{
-    size_t i = 0, k = 0;
-    char u[4];
-
-    if (memchr(raw, '\\', n) == NULL)
+    if (!esc)
         return n == klen && memcmp(raw, key, n) == 0;
     while (i < n) {
-        size_t m = js_unescape_one(raw, n, &i, u);
-        if (klen - k < m || memcmp(key + k, u, m) != 0)
+        char u[4];
+        size_t used = 1, m = 1;
+        if (raw[i] == '\\')
+            used = jscan_escape(raw + i, n - i, u, &m);
+        else
+            u[0] = raw[i];
+        if (used == 0 || klen - k < m || memcmp(key + k, u, m) != 0)
             return false;
+        i += used;
         k += m;
     }
     return k == klen;
@@ -1984,14 +1677,16 @@ static bool js_member(const char *s, size_t n, size_t i, const struct step *key,
     i = js_ws(s, n, i + 1);
     while (i < n && s[i] == '"') {
         size_t ks = i + 1;
-        if (!js_string_end(s, n, &i))
+        bool esc;
+        const char *q = jscan_string_end(s + ks, s + n, &esc);
+        if (q == NULL)
             return false;
-        size_t klen = i - 1 - ks;
-        i = js_ws(s, n, i);
+        size_t klen = (size_t)(q - (s + ks));
+        i = js_ws(s, n, ks + klen + 1);
         if (i >= n || s[i] != ':')
             return false;
         i = js_ws(s, n, i + 1);
-        if (js_key_eq(s + ks, klen, key->key, key->klen)) {
+        if (js_key_eq(s + ks, klen, esc, key->key, key->klen)) {
             *val = i;
             found = true;
         }
@@ -2079,6 +1774,7 @@ static bool json_cmp(struct run *r, const struct node *nd, const struct jv *v)
     char small[FPAT_STACK_TEXT];
     char *heap = NULL;
     struct subj sj = {r->msg + v->off, v->len, -1, 0, false};
+    long dn;
     bool m;
 
     if (v->type == J_NULL || v->type == J_OBJECT || v->type == J_ARRAY)
@@ -2092,7 +1788,12 @@ static bool json_cmp(struct run *r, const struct node *nd, const struct jv *v)
             if (heap == NULL)
                 return false;
         }
-        sj.n = js_unescape(sj.s, sj.n, buf);
+        dn = jscan_unescape(sj.s, sj.n, buf);
+        if (dn < 0) {                     /* validated text: never */
+            sl_free(heap);
+            return false;
+        }
+        sj.n = (size_t)dn;
         sj.s = buf;
     }
     m = cmp_value(r, nd->op, &nd->v, &sj);
@@ -2475,9 +2176,13 @@ static enum sl_status json_val(struct run *r, const struct jv *jv,
     case J_STRING:
         if (memchr(s, '\\', n) != NULL) {
             char *buf = arena_alloc(a, n + 1);
+            long dn;
             if (buf == NULL)
                 return SL_NOMEM;
-            n = js_unescape(s, n, buf);
+            dn = jscan_unescape(s, n, buf);
+            if (dn < 0)                   /* validated text: never */
+                return SL_OK;
+            n = (size_t)dn;
             s = buf;
         }
         break;

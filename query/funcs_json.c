@@ -1,188 +1,30 @@
 /* query/funcs_json.c: the JSON functions (jsonParse, jsonStringify,
- * jsonArraySize, jsonArrayContains) over JSON kept as text, with a small
- * RFC 8259 validator of its own: query/ does not link jansson, and a
- * VAL_JSON only needs to be known well-formed, never built as a tree.
- * See funcs_int.h for the contracts. */
+ * jsonArraySize, jsonArrayContains) over JSON kept as text, checked by
+ * query/json_scan.h's RFC 8259 validator: query/ does not link jansson,
+ * and a VAL_JSON only needs to be known well-formed, never built as a
+ * tree. See funcs_int.h for the contracts. */
 #include "query/funcs_int.h"
+
+#include "query/json_scan.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Deeper nesting is refused rather than recursed into. */
+/* Deeper nesting is refused rather than followed. */
 #define JSON_MAX_DEPTH 256
-
-/* A cursor over JSON text s[0..len). */
-struct jscan {
-    const char *s;
-    size_t len;
-    size_t i;
-};
-
-static bool is_json_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void skip_ws(struct jscan *j)
-{
-    while (j->i < j->len && is_json_space(j->s[j->i]))
-        j->i++;
-}
-
-static bool peek(const struct jscan *j, char c)
-{
-    return j->i < j->len && j->s[j->i] == c;
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* A string at j->i (the opening quote): escapes checked, raw control
- * characters refused; other bytes are taken as they come. */
-static bool scan_string(struct jscan *j)
-{
-    j->i++;
-    while (j->i < j->len) {
-        unsigned char c = (unsigned char)j->s[j->i++];
-        if (c == '"')
-            return true;
-        if (c < 0x20)
-            return false;
-        if (c != '\\')
-            continue;
-        if (j->i >= j->len)
-            return false;
-        c = (unsigned char)j->s[j->i++];
-        if (c == 'u') {
-            if (j->len - j->i < 4)
-                return false;
-            for (int k = 0; k < 4; k++)
-                if (!is_hex(j->s[j->i++]))
-                    return false;
-        } else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
-            return false;
-        }
-    }
-    return false;
-}
-
-static bool scan_digits(struct jscan *j)
-{
-    size_t start = j->i;
-    while (j->i < j->len && is_digit(j->s[j->i]))
-        j->i++;
-    return j->i > start;
-}
-
-/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool scan_number(struct jscan *j)
-{
-    if (peek(j, '-'))
-        j->i++;
-    if (peek(j, '0'))
-        j->i++;
-    else if (!scan_digits(j))
-        return false;
-    if (peek(j, '.')) {
-        j->i++;
-        if (!scan_digits(j))
-            return false;
-    }
-    if (peek(j, 'e') || peek(j, 'E')) {
-        j->i++;
-        if (peek(j, '+') || peek(j, '-'))
-            j->i++;
-        if (!scan_digits(j))
-            return false;
-    }
-    return true;
-}
-
-static bool scan_word(struct jscan *j, const char *w)
-{
-    size_t n = strlen(w);
-    if (j->len - j->i < n || memcmp(j->s + j->i, w, n) != 0)
-        return false;
-    j->i += n;
-    return true;
-}
-
-static bool scan_value(struct jscan *j, int depth);
-
-/* An object or array at j->i; members of an object are "key": value. */
-static bool scan_container(struct jscan *j, int depth)
-{
-    char close = j->s[j->i] == '{' ? '}' : ']';
-    bool object = close == '}';
-
-    if (depth >= JSON_MAX_DEPTH)
-        return false;
-    j->i++;
-    skip_ws(j);
-    if (peek(j, close)) {
-        j->i++;
-        return true;
-    }
-    for (;;) {
-        if (object) {
-            if (!peek(j, '"') || !scan_string(j))
-                return false;
-            skip_ws(j);
-            if (!peek(j, ':'))
-                return false;
-            j->i++;
-        }
-        if (!scan_value(j, depth + 1))
-            return false;
-        skip_ws(j);
-        if (peek(j, close)) {
-            j->i++;
-            return true;
-        }
-        if (!peek(j, ','))
-            return false;
-        j->i++;
-        skip_ws(j);
-    }
-}
-
-/* One value after optional whitespace. */
-static bool scan_value(struct jscan *j, int depth)
-{
-    skip_ws(j);
-    if (j->i >= j->len)
-        return false;
-    switch (j->s[j->i]) {
-    case '{':
-    case '[': return scan_container(j, depth);
-    case '"': return scan_string(j);
-    case 't': return scan_word(j, "true");
-    case 'f': return scan_word(j, "false");
-    case 'n': return scan_word(j, "null");
-    default: return scan_number(j);
-    }
-}
 
 bool fn_json_container(const char *s, size_t len, size_t *start, size_t *end)
 {
-    struct jscan j = {s, len, 0};
+    const char *e = s + len, *p = jscan_ws(s, e), *q;
 
-    skip_ws(&j);
-    if (!peek(&j, '{') && !peek(&j, '['))
+    if (p == e || (*p != '{' && *p != '['))
         return false;
-    *start = j.i;
-    if (!scan_container(&j, 0))
+    *start = (size_t)(p - s);
+    q = jscan_check(p, e, JSON_MAX_DEPTH);
+    if (q == NULL)
         return false;
-    *end = j.i;
-    skip_ws(&j);
-    return j.i == len;
+    *end = (size_t)(q - s);
+    return jscan_ws(q, e) == e;
 }
 
 /* The container text of v (a VAL_JSON, or a string holding one). */
@@ -260,7 +102,7 @@ static size_t compact(const char *s, size_t len, char *dst)
                 dst[n++] = s[++i];
             else if (c == '"')
                 in_str = false;
-        } else if (!is_json_space(c)) {
+        } else if (!jscan_is_blank(c)) {
             dst[n++] = c;
             in_str = c == '"';
         }
@@ -332,35 +174,38 @@ enum sl_status fn_json_stringify(struct fn_ctx *ctx, const struct val *v,
     return fn_out_str(out, p, n);
 }
 
-/* Steps through the elements of a validated array text. */
+/* Steps through the elements of an array text (checked again one by one:
+ * a VAL_JSON from field discovery was only skimmed). */
 struct elems {
-    struct jscan j;
+    const char *p;    /* after '[' or the last element */
+    const char *end;  /* one past the closing ']' */
 };
 
 static bool elems_begin(struct elems *e, const struct fn_text *arr)
 {
     if (arr->len == 0 || arr->s[0] != '[')
         return false;
-    e->j = (struct jscan){arr->s, arr->len, 1};
+    e->p = arr->s + 1;
+    e->end = arr->s + arr->len;
     return true;
 }
 
-/* The next element's text; false after the last. */
+/* The next element's text; false after the last or at a malformed one. */
 static bool elems_next(struct elems *e, struct fn_text *el)
 {
-    size_t start;
+    const char *p = jscan_ws(e->p, e->end), *q;
 
-    skip_ws(&e->j);
-    if (peek(&e->j, ','))
-        e->j.i++;
-    skip_ws(&e->j);
-    if (e->j.i >= e->j.len || peek(&e->j, ']'))
+    if (p < e->end && *p == ',')
+        p++;
+    p = jscan_ws(p, e->end);
+    if (p == e->end || *p == ']')
         return false;
-    start = e->j.i;
-    if (!scan_value(&e->j, 1))
+    q = jscan_check(p, e->end, JSON_MAX_DEPTH - 1);
+    if (q == NULL)
         return false;
-    el->s = e->j.s + start;
-    el->len = e->j.i - start;
+    el->s = p;
+    el->len = (size_t)(q - p);
+    e->p = q;
     return true;
 }
 
@@ -377,81 +222,6 @@ struct val fn_json_array_size(const struct val *v)
     while (elems_next(&e, &el))
         n++;
     return val_num((double)n);
-}
-
-static size_t put_utf8(char *dst, uint32_t c)
-{
-    if (c < 0x80) {
-        dst[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        dst[0] = (char)(0xC0 | c >> 6);
-        dst[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        dst[0] = (char)(0xE0 | c >> 12);
-        dst[1] = (char)(0x80 | (c >> 6 & 0x3F));
-        dst[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    dst[0] = (char)(0xF0 | c >> 18);
-    dst[1] = (char)(0x80 | (c >> 12 & 0x3F));
-    dst[2] = (char)(0x80 | (c >> 6 & 0x3F));
-    dst[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-static uint32_t hex4(const char *s)
-{
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = s[k];
-        v = v << 4 | (uint32_t)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
-/* Decodes a validated JSON string token s[0..len) (quotes included) into
- * dst (room for len bytes); returns the decoded length. A lone surrogate
- * becomes U+FFFD. */
-static size_t decode_string(const char *s, size_t len, char *dst)
-{
-    size_t n = 0, i = 1;
-
-    while (i + 1 < len) {
-        char c = s[i++];
-        uint32_t u;
-        if (c != '\\') {
-            dst[n++] = c;
-            continue;
-        }
-        c = s[i++];
-        switch (c) {
-        case 'b': dst[n++] = '\b'; continue;
-        case 'f': dst[n++] = '\f'; continue;
-        case 'n': dst[n++] = '\n'; continue;
-        case 'r': dst[n++] = '\r'; continue;
-        case 't': dst[n++] = '\t'; continue;
-        case 'u': break;
-        default: dst[n++] = c; continue;
-        }
-        u = hex4(s + i);
-        i += 4;
-        if (u >= 0xD800 && u <= 0xDBFF && i + 6 < len && s[i] == '\\' &&
-            s[i + 1] == 'u') {
-            uint32_t lo = hex4(s + i + 2);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                i += 6;
-            }
-        }
-        if (u >= 0xD800 && u <= 0xDFFF)
-            u = 0xFFFD;
-        n += put_utf8(dst + n, u);
-    }
-    return n;
 }
 
 static bool same_bytes(const char *a, size_t alen, const char *b, size_t blen)
@@ -472,9 +242,11 @@ static enum sl_status element_equals(struct fn_ctx *ctx, const struct fn_text *e
     *eq = false;
     if (first == '"' && x->kind != VAL_BOOL) {
         char *p = fn_alloc(ctx, el->len);
+        long n;
         if (p == NULL)
             return SL_NOMEM;
-        *eq = same_bytes(p, decode_string(el->s, el->len, p), xt->s, xt->len);
+        n = jscan_unescape(el->s + 1, el->len - 2, p);  /* checked: n >= 0 */
+        *eq = n >= 0 && same_bytes(p, (size_t)n, xt->s, xt->len);
     } else if (first == '{' || first == '[') {
         if (container_of(x, &xc) && (st = compact_text(ctx, el, &a)) == SL_OK &&
             (st = compact_text(ctx, &xc, &b)) == SL_OK)
