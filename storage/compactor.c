@@ -247,12 +247,8 @@ static enum sl_status flush_pending(struct pass *p, struct sl_err *err)
 static enum sl_status encode_swap(struct swap *sw, const struct seg_event *ev,
                                   size_t n_ev, int level, struct sl_err *err)
 {
-    size_t i = 0;
+    size_t i = 0, cap = 0;
 
-    sw->metas = sl_alloc((n_ev ? n_ev : 1) * sizeof(*sw->metas));
-    sw->offs = sl_alloc((n_ev ? n_ev : 1) * sizeof(*sw->offs));
-    if (sw->metas == NULL || sw->offs == NULL)
-        return sl_fail(err, SL_NOMEM, "out of memory compacting");
     while (i < n_ev) {
         size_t j = i, raw = 0;
         enum sl_status st;
@@ -260,6 +256,18 @@ static enum sl_status encode_swap(struct swap *sw, const struct seg_event *ev,
                (raw == 0 || raw + ev[j].len + 26 <= SEG_TARGET_RAW)) {
             raw += ev[j].len + 26;
             j++;
+        }
+        if (sw->n_new == cap) {
+            /* pending swaps live a while: size these to the outputs */
+            size_t ncap = cap ? 2 * cap : 4;
+            struct seg_meta *m = sl_realloc(sw->metas, ncap * sizeof(*m));
+            size_t *o = m ? sl_realloc(sw->offs, ncap * sizeof(*o)) : NULL;
+            if (m != NULL)
+                sw->metas = m;
+            if (o == NULL)
+                return sl_fail(err, SL_NOMEM, "out of memory compacting");
+            sw->offs = o;
+            cap = ncap;
         }
         sw->offs[sw->n_new] = sw->blobs.len;
         st = seg_encode(ev + i, j - i, true, level, &sw->blobs,
