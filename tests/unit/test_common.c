@@ -141,10 +141,14 @@ TEST(status_names_and_first_failure_wins)
 TEST(memsearch_agrees_with_memmem)
 {
     /* Random haystacks over a small alphabet (many partial matches), every
-     * needle length up to 40, needles cut from the haystack and not. */
+     * needle length up to 40, needles cut from the haystack and not; the
+     * AVX2 loop (where the CPU has it) and the SSE2 loop. */
     static char hay[4096];
     uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 400; round++) {
+#ifdef SLUICE_TESTING
+        sl_memsearch_no_avx2(round % 2 == 1);
+#endif
         size_t n = (size_t)(x % sizeof(hay));
         for (size_t i = 0; i < n; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -162,6 +166,9 @@ TEST(memsearch_agrees_with_memmem)
             CHECK(sl_memsearch(hay, n, needle, m) == memmem(hay, n, needle, m));
         }
     }
+#ifdef SLUICE_TESTING
+    sl_memsearch_no_avx2(false);
+#endif
     CHECK(sl_memsearch("abc", 3, "abcd", 4) == NULL);
     CHECK(sl_memsearch("", 0, "", 0) != NULL);
 }
