@@ -465,6 +465,8 @@ static int open_listener(const struct cfg *c, struct sl_err *err)
     return fd;
 }
 
+/* MHD's logger hands over its own printf format. */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
