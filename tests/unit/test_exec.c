@@ -257,12 +257,17 @@ TEST(count_with_term_filter)
 {
     struct qx_result *r = run("filter @message like \"ERROR\" | stats count(*) as n");
     int want = 0;
-    for (int i = 0; i < NSTR * NEV; i++)
+    int64_t bytes = 0;
+    for (int i = 0; i < NSTR * NEV; i++) {
         want += events[i].error;
+        bytes += (int64_t)strlen(events[i].msg);
+    }
     REQUIRE(r != NULL);
     REQUIRE_EQ_INT(r->nrows, 1);
     CHECK_EQ_INT((int64_t)num(&r->rows[0], "n"), want);
+    /* events between two occurrences of the term are counted in bulk */
     CHECK_EQ_INT((int64_t)r->stats.records_scanned, NSTR * NEV);
+    CHECK_EQ_INT((int64_t)r->stats.bytes_scanned, bytes);
     CHECK_EQ_INT((int64_t)r->stats.records_matched, want);
     qx_result_free(r);
 }
