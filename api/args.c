@@ -4,17 +4,10 @@
 #include "api/api_int.h"
 
 #include "common/clock.h"
+#include "common/hex.h"
 #include "common/timeparse.h"
 
 #include <string.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 char *args_unescape(struct arena *a, const char *s, size_t len,
                     bool plus_is_space)
@@ -30,8 +23,8 @@ char *args_unescape(struct arena *a, const char *s, size_t len,
             int hi, lo;
             if (i + 2 >= len)
                 return NULL;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = sl_hex_digit(s[i + 1]);
+            lo = sl_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             c = (char)(hi * 16 + lo);

@@ -5,6 +5,8 @@
  * from the arena it is handed. */
 #include "api/ingest_decode.h"
 
+#include "common/hex.h"
+
 #include <stdint.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -217,26 +219,6 @@ static const char *utf8_find_invalid(const char *p, const char *end)
     return NULL;
 }
 
-/* Value of four hex digits at p, or -1. The caller ensures 4 bytes. */
-static long hex4(const char *p)
-{
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = (unsigned char)p[i];
-        int x;
-        if (c >= '0' && c <= '9')
-            x = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            x = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            x = c - 'A' + 10;
-        else
-            return -1;
-        v = v * 16 + x;
-    }
-    return v;
-}
-
 /* ------------------------------------------------------------------ */
 /* Strings                                                             */
 /* ------------------------------------------------------------------ */
@@ -261,7 +243,7 @@ static enum sl_status check_escape(struct dec *d, const char **pp)
         return fail_expected(d, p + 1,
                              "one of \" \\ / b f n r t u after a backslash");
     }
-    if (d->end - p < 6 || (cp = hex4(p + 2)) < 0)
+    if (d->end - p < 6 || (cp = sl_hex4(p + 2)) < 0)
         return fail_expected(d, p + 2, "four hex digits after \\u");
     p += 6;
     if (cp >= 0xDC00 && cp <= 0xDFFF)
@@ -269,7 +251,7 @@ static enum sl_status check_escape(struct dec *d, const char **pp)
                                  "it must follow a high surrogate");
     if (cp >= 0xD800 && cp <= 0xDBFF) {
         if (d->end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-            (lo = hex4(p + 2)) < 0xDC00 || lo > 0xDFFF)
+            (lo = sl_hex4(p + 2)) < 0xDC00 || lo > 0xDFFF)
             return fail_at(d, p - 6, "high surrogate in a \\u escape not "
                                      "followed by a \\u low surrogate");
         p += 6;
@@ -377,9 +359,9 @@ static enum sl_status decode_string(struct dec *d, const struct span *raw,
         case 'r': *w++ = '\r'; break;
         case 't': *w++ = '\t'; break;
         case 'u':
-            cp = hex4(s + 2);
+            cp = sl_hex4(s + 2);
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(s + 8) - 0xDC00);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (sl_hex4(s + 8) - 0xDC00);
                 s += 6;
             }
             w = put_utf8(w, cp);

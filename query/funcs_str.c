@@ -7,6 +7,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "query/funcs_int.h"
 
+#include "common/hex.h"
 #include "query/check.h"
 
 #include <math.h>
@@ -449,17 +450,6 @@ enum sl_status fn_str_urlencode(struct fn_ctx *ctx, const struct val *s,
     return fn_out_str(out, p, n);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* urldecode: %XX becomes the byte, '+' a space (form encoding, which is
  * what query strings in logs hold); a '%' not followed by two hex digits
  * stays as it is. */
@@ -481,8 +471,8 @@ enum sl_status fn_str_urldecode(struct fn_ctx *ctx, const struct val *s,
         if (t.s[i] == '+') {
             p[o++] = ' ';
         } else if (t.s[i] == '%' && i + 2 < t.len &&
-                   (hi = hex_digit(t.s[i + 1])) >= 0 &&
-                   (lo = hex_digit(t.s[i + 2])) >= 0) {
+                   (hi = sl_hex_digit(t.s[i + 1])) >= 0 &&
+                   (lo = sl_hex_digit(t.s[i + 2])) >= 0) {
             p[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
@@ -614,7 +604,7 @@ enum sl_status fn_str_hex_to_ascii(struct fn_ctx *ctx, const struct val *s,
     if (p == NULL)
         return SL_NOMEM;
     for (size_t i = 0; i < h.len; i += 2) {
-        int hi = hex_digit(h.s[i]), lo = hex_digit(h.s[i + 1]);
+        int hi = sl_hex_digit(h.s[i]), lo = sl_hex_digit(h.s[i + 1]);
         if (hi < 0 || lo < 0)
             return SL_OK;
         p[i / 2] = (char)(hi * 16 + lo);
@@ -637,7 +627,7 @@ enum sl_status fn_str_hex_to_dec(struct fn_ctx *ctx, const struct val *s,
     if (h.len == 0 || h.len > 16)
         return SL_OK;
     for (size_t i = 0; i < h.len; i++) {
-        int d = hex_digit(h.s[i]);
+        int d = sl_hex_digit(h.s[i]);
         if (d < 0)
             return SL_OK;
         v = v << 4 | (uint64_t)d;

@@ -3,6 +3,8 @@
  * stack instead of recursion. See the header for the contracts. */
 #include "query/json_scan.h"
 
+#include "common/hex.h"
+
 #include <string.h>
 
 const unsigned char jscan_class[256] = {
@@ -37,31 +39,12 @@ const char *jscan_string_end_escaped(const char *p, const char *end)
     return NULL;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The code unit of "\uXXXX" at s (n bytes readable), or -1. */
 static long json_u4(const char *s, size_t n)
 {
-    long v = 0;
-
     if (n < 6 || s[0] != '\\' || s[1] != 'u')
         return -1;
-    for (int i = 2; i < 6; i++) {
-        int h = hex_digit(s[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
+    return sl_hex4(s + 2);
 }
 
 const char *jscan_string_check(const char *p, const char *end)

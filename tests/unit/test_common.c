@@ -5,6 +5,7 @@
 #include "common/status.h"
 #include "common/timeparse.h"
 #include "common/varint.h"
+#include "common/hex.h"
 #include "common/memsearch.h"
 #include "tests/harness.h"
 
@@ -136,6 +137,19 @@ TEST(status_names_and_first_failure_wins)
     CHECK_EQ_INT(sl_fail(&err, SL_IO, "second"), SL_IO);
     CHECK_EQ_INT(err.code, SL_INVALID);
     CHECK_EQ_STR(err.msg, "first 1");
+}
+
+TEST(hex_digits)
+{
+    CHECK_EQ_INT(sl_hex_digit('0'), 0);
+    CHECK_EQ_INT(sl_hex_digit('9'), 9);
+    CHECK_EQ_INT(sl_hex_digit('a'), 10);
+    CHECK_EQ_INT(sl_hex_digit('F'), 15);
+    CHECK_EQ_INT(sl_hex_digit('g'), -1);
+    CHECK_EQ_INT(sl_hex_digit('/'), -1);
+    CHECK_EQ_INT(sl_hex4("00e9"), 0xe9);
+    CHECK_EQ_INT(sl_hex4("FFfe"), 0xfffe);
+    CHECK_EQ_INT(sl_hex4("12x4"), -1);
 }
 
 TEST(memsearch_agrees_with_memmem)
