@@ -448,7 +448,7 @@ TEST(fresh_segments_move_into_the_index_in_bulk)
     struct store *s = open_store();
     REQUIRE(s != NULL);
     for (int k = 0; k < STREAMS; k++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof(name), "s%d", k);
         REQUIRE_OK(store_ensure_stream(s, "g", name, &gid, &sid[k], &err));
     }
