@@ -24,13 +24,17 @@ struct seg_row {
  * the fresh rows of many streams interleave in the same pages, so one
  * transaction for all of them rewrites each page once instead of once a
  * stream. (32 MiB lifted the server's peak RSS past 128 MiB.) */
-#define COMPACT_BATCH_BYTES (8 * 1024 * 1024)
+#define COMPACT_BATCH_BYTES (4 * 1024 * 1024)
 
 /* ...or replace this many old segments. Deleting rows is what takes the
  * writer's time: one job that dropped 75,000 1-event segments stalled
  * ingest for 0.6 s; jobs of a few thousand rows interleave with commits.
  * A run takes at most as many segments. */
 #define COMPACT_BATCH_ROWS 8192
+
+/* compact_fresh merges fresh segments smaller than this (raw bytes);
+ * bigger ones (a 1 MiB batch) are already worth a segment of their own. */
+#define COMPACT_FRESH_SMALL (64 * 1024)
 
 /* One run's replacement, waiting to be swapped in by the writer. */
 struct swap {
@@ -41,6 +45,7 @@ struct swap {
     size_t *offs;               /* owned: metas[i]'s blob at blobs + offs[i] */
     size_t n_new;
     struct buf blobs;
+    bool compacted;             /* new segments are at the pass's level */
     bool applied;
 };
 
@@ -131,7 +136,8 @@ static enum sl_status apply_swap(sqlite3 *db, struct swap *sw,
     for (size_t i = 0; st == SL_OK && i < sw->n_new; i++) {
         int64_t id;
         st = segstore_put(db, &ss, sw->stream_id, sw->group_id, &sw->metas[i],
-                          sw->blobs.data + sw->offs[i], true, &id, err);
+                          sw->blobs.data + sw->offs[i], sw->compacted, false,
+                          &id, err);
         bytes_new += (int64_t)sw->metas[i].stored_bytes;
     }
     segstore_stmts_fini(&ss);
@@ -321,6 +327,7 @@ static enum sl_status rewrite_run(struct pass *p, int64_t stream_id,
         goto out;
     }
     buf_init(&sw->blobs, SIZE_MAX / 2);
+    sw->compacted = true;
     sw->stream_id = stream_id;
     sw->group_id = group_id;
     sw->old = sl_alloc(n * sizeof(*sw->old));
@@ -442,13 +449,15 @@ static enum sl_status compact_stream(struct pass *p, int64_t stream_id,
     return st;
 }
 
-enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
-                            bool thorough, int max_merges,
+enum sl_status compact_pass(sqlite3 *rdb, struct wr *w,
+                            const struct compact_opts *o,
                             struct compact_stats *cs, struct sl_err *err)
 {
-    struct pass p = {.rdb = rdb, .w = w, .level = level,
-                     .thorough = thorough,
-                     .budget = max_merges > 0 ? max_merges : -1, .cs = cs};
+    struct pass p = {.rdb = rdb, .w = w, .level = o->level,
+                     .thorough = o->thorough,
+                     .budget = o->max_merges > 0 ? o->max_merges : -1,
+                     .cs = cs};
+    int level = o->level;
     sqlite3_stmt *q;
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -486,5 +495,109 @@ enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
         st = fst;
     sl_free(p.pending);
     sl_free(ids);
+    return st;
+}
+
+/* Merges one stream's fresh rows (n >= 2) into unindexed-no-more segments
+ * at the fast level, in db's open transaction. */
+static enum sl_status merge_fresh_stream(sqlite3 *db, int64_t stream_id,
+                                         int64_t group_id,
+                                         struct seg_row *rows, size_t n,
+                                         struct sl_err *err)
+{
+    struct arena a;
+    struct seg_event *ev = NULL;
+    size_t n_ev = 0;
+    struct swap sw = {.stream_id = stream_id, .group_id = group_id,
+                      .old = rows, .n_old = n};
+    enum sl_status st;
+
+    arena_init(&a, 1 << 16, 0);
+    buf_init(&sw.blobs, SIZE_MAX / 2);
+    st = load_events(db, rows, n, &a, &ev, &n_ev, err);
+    if (st == SL_OK)
+        st = encode_swap(&sw, ev, n_ev, 0, err);
+    if (st == SL_OK)
+        st = apply_swap(db, &sw, err);
+    sl_free(sw.metas);
+    sl_free(sw.offs);
+    buf_fini(&sw.blobs);
+    arena_fini(&a);
+    return st;
+}
+
+enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err)
+{
+    sqlite3_stmt *q, *flip = NULL;
+    struct seg_row *rows = NULL;
+    int64_t *sid = NULL, *gid = NULL;
+    size_t n = 0, cap = 0;
+    bool row;
+    enum sl_status st;
+
+    st = db_prepare(db, "SELECT id, min_ts, max_ts, min_seq, raw_bytes,"
+                        " stored_bytes, compacted, stream_id, group_id"
+                        " FROM segments INDEXED BY segments_fresh"
+                        " WHERE fresh = 1 ORDER BY stream_id, min_ts, id",
+                    &q, err);
+    if (st != SL_OK)
+        return st;
+    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 256;
+            struct seg_row *r = sl_realloc(rows, ncap * sizeof(*r));
+            int64_t *s = r ? sl_realloc(sid, ncap * sizeof(*s)) : NULL;
+            int64_t *g = s ? sl_realloc(gid, ncap * sizeof(*g)) : NULL;
+            if (r != NULL)
+                rows = r;
+            if (s != NULL)
+                sid = s;
+            if (g == NULL) {
+                st = sl_fail(err, SL_NOMEM, "out of memory merging fresh segments");
+                break;
+            }
+            gid = g;
+            cap = ncap;
+        }
+        rows[n] = (struct seg_row){
+            sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+            sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+            sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
+            sqlite3_column_int(q, 6) != 0};
+        sid[n] = sqlite3_column_int64(q, 7);
+        gid[n] = sqlite3_column_int64(q, 8);
+        n++;
+    }
+    sqlite3_finalize(q);
+    if (st == SL_OK)
+        st = db_prepare(db, "UPDATE segments SET fresh = 0 WHERE id = ?1",
+                        &flip, err);
+    for (size_t i = 0; st == SL_OK && i < n;) {
+        size_t j = i, k = i;
+        /* per stream: big ones are just indexed, small ones merged */
+        for (; j < n && sid[j] == sid[i]; j++) {
+            if (rows[j].raw < COMPACT_FRESH_SMALL) {
+                rows[k++] = rows[j];
+                continue;
+            }
+            sqlite3_reset(flip);
+            sqlite3_bind_int64(flip, 1, rows[j].id);
+            st = db_step_done(flip, err);
+            if (st != SL_OK)
+                break;
+        }
+        if (st == SL_OK && k - i == 1) {
+            sqlite3_reset(flip);
+            sqlite3_bind_int64(flip, 1, rows[i].id);
+            st = db_step_done(flip, err);
+        } else if (st == SL_OK && k - i > 1) {
+            st = merge_fresh_stream(db, sid[i], gid[i], rows + i, k - i, err);
+        }
+        i = j;
+    }
+    sqlite3_finalize(flip);
+    sl_free(rows);
+    sl_free(sid);
+    sl_free(gid);
     return st;
 }

@@ -22,13 +22,25 @@ struct compact_stats {
     int64_t bytes_out;         /* stored bytes after */
 };
 
-/* One pass over every live stream, at most max_merges rewrites (0: no cap).
- * level: LZ4 level of the new segments (0 fast, 1..12 HC). thorough: merge
- * every run whole (on demand) instead of tiered (background: see
- * compactor.c). Adds to *st. */
-enum sl_status compact_pass(sqlite3 *rdb, struct wr *w, int level,
-                            bool thorough, int max_merges,
+/* How a pass goes about it. */
+struct compact_opts {
+    int level;          /* LZ4 level of new segments (0 fast, 1..12 HC) */
+    bool thorough;      /* merge every run whole (on demand) instead of
+                           tiered (background: see compactor.c) */
+    int max_merges;     /* rewrites at most (0: no cap) */
+};
+
+/* One pass over every live stream. Adds to *st. */
+enum sl_status compact_pass(sqlite3 *rdb, struct wr *w,
+                            const struct compact_opts *o,
                             struct compact_stats *st,
                             struct sl_err *err) SL_MUST_CHECK;
+
+/* In db's open write transaction (the writer's): merges each stream's
+ * fresh segments (schema v3) into one run of segments at the fast level,
+ * outside the fresh list and inside the stream index, so a burst of small
+ * batches leaves a few segments a stream instead of one a batch. The
+ * background compactor still recompresses and merges them later. */
+enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err) SL_MUST_CHECK;
 
 #endif

@@ -38,7 +38,7 @@
  *                 now covers fresh = 0 only; segments_fresh lists fresh
  *                 ones in id order. A commit of N small batches for N
  *                 streams wrote N scattered index pages; fresh rows append
- *                 to one, and the writer moves them in bulk every
+ *                 to one, and the writer merges them per stream every
  *                 WR_FRESH_MAX rows (1-event batches from 32 streams:
  *                 24 pages a commit became 8)
  *   seg_all       every segment, as the union of the two indexed halves:

@@ -6,7 +6,7 @@
 static const char SQL_INS_SEG[] =
     "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
     " max_seq, count, raw_bytes, stored_bytes, compacted, fresh)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?10,NOT ?10)";
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?)";
 static const char SQL_INS_DATA[] = "INSERT INTO segment_data(id, bytes) VALUES(?, ?)";
 static const char SQL_DEL_SEG[] = "DELETE FROM segments WHERE id = ?1";
 static const char SQL_DEL_DATA[] = "DELETE FROM segment_data WHERE id = ?1";
@@ -36,7 +36,8 @@ void segstore_stmts_fini(struct segstore_stmts *c)
 enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
                             int64_t stream_id, int64_t group_id,
                             const struct seg_meta *m, const void *blob,
-                            bool compacted, int64_t *id, struct sl_err *err)
+                            bool compacted, bool fresh, int64_t *id,
+                            struct sl_err *err)
 {
     enum sl_status st = stmt(db, &c->ins_seg, SQL_INS_SEG, err);
     sqlite3_stmt *q = c->ins_seg;
@@ -53,6 +54,7 @@ enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
     sqlite3_bind_int64(q, 8, (int64_t)m->raw_bytes);
     sqlite3_bind_int64(q, 9, (int64_t)m->stored_bytes);
     sqlite3_bind_int(q, 10, compacted);
+    sqlite3_bind_int(q, 11, fresh);
     st = db_step_done(q, err);
     if (st != SL_OK)
         return st;

@@ -27,8 +27,8 @@ void segstore_stmts_fini(struct segstore_stmts *c);
 enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
                             int64_t stream_id, int64_t group_id,
                             const struct seg_meta *m, const void *blob,
-                            bool compacted, int64_t *id, struct sl_err *err)
-    SL_MUST_CHECK;
+                            bool compacted, bool fresh, int64_t *id,
+                            struct sl_err *err) SL_MUST_CHECK;
 /* Removes a segment's row and blob. */
 enum sl_status segstore_delete(sqlite3 *db, struct segstore_stmts *c,
                                int64_t id, struct sl_err *err) SL_MUST_CHECK;

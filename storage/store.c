@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -194,13 +195,19 @@ static void *maintain_main(void *arg)
             struct compact_stats cs = {0};
             sl_err_clear(&err);
             pthread_mutex_lock(&s->compact_mu);
-            if (compact_pass(s->maint_db, s->wr, s->opts.compact_level,
-                             false, 64, &cs, &err) != SL_OK)
+            struct compact_opts co = {.level = s->opts.compact_level,
+                                      .thorough = false,
+                                      .max_merges = 64};
+            if (compact_pass(s->maint_db, s->wr, &co, &cs, &err) != SL_OK)
                 sl_warn("compaction failed: %s", err.msg);
             pthread_mutex_unlock(&s->compact_mu);
-            if (cs.merges > 0)
+            if (cs.merges > 0) {
                 sl_debug("compacted %lld segments into %lld",
                          (long long)cs.segments_in, (long long)cs.segments_out);
+                /* A pass frees megabytes in blocks malloc keeps for
+                 * later; hand them back so ingest beside it stays small. */
+                malloc_trim(0);
+            }
             /* Work left over: come back sooner, but leave ingest most of
              * the machine. */
             wait = cs.merges > 0 ? period / 10 : period;
@@ -594,8 +601,9 @@ enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
     pthread_mutex_lock(&s->compact_mu);
     for (int pass = 0; pass < 64 && st == SL_OK; pass++) {
         int64_t before = out->merges;
-        st = compact_pass(db, s->wr, s->opts.compact_level, true, 0, out,
-                          err);
+        struct compact_opts co = {.level = s->opts.compact_level,
+                                  .thorough = true};
+        st = compact_pass(db, s->wr, &co, out, err);
         if (out->merges == before)
             break;
     }
