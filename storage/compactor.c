@@ -18,7 +18,41 @@
 struct seg_row {
     int64_t id, min_ts, max_ts, min_seq, raw, stored;
     bool compacted;     /* written by the compactor (at its level) */
+    int64_t stream_id, group_id;
 };
+
+/* The columns every row list selects, in struct seg_row's order. */
+#define SEG_ROW_COLUMNS "id, min_ts, max_ts, min_seq, raw_bytes," \
+    " stored_bytes, compacted, stream_id, group_id"
+
+/* Steps q (selecting SEG_ROW_COLUMNS) to its end into *rows (owned). */
+static enum sl_status read_rows(sqlite3_stmt *q, struct seg_row **rows,
+                                size_t *n, struct sl_err *err)
+{
+    size_t cap = 0;
+    bool row;
+    enum sl_status st;
+
+    *rows = NULL;
+    *n = 0;
+    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            struct seg_row *more = sl_realloc(*rows, ncap * sizeof(*more));
+            if (more == NULL)
+                return sl_fail(err, SL_NOMEM, "out of memory compacting");
+            *rows = more;
+            cap = ncap;
+        }
+        (*rows)[(*n)++] = (struct seg_row){
+            sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+            sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+            sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
+            sqlite3_column_int(q, 6) != 0, sqlite3_column_int64(q, 7),
+            sqlite3_column_int64(q, 8)};
+    }
+    return st;
+}
 
 /* Merged swaps wait for one writer job until they hold this many bytes:
  * the fresh rows of many streams interleave in the same pages, so one
@@ -411,34 +445,16 @@ static enum sl_status compact_stream(struct pass *p, int64_t stream_id,
 {
     sqlite3_stmt *q;
     struct seg_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    bool row;
+    size_t n = 0;
     enum sl_status st;
 
-    st = db_prepare(p->rdb, "SELECT id, min_ts, max_ts, min_seq, raw_bytes,"
-                            " stored_bytes, compacted FROM seg_all"
+    st = db_prepare(p->rdb, "SELECT " SEG_ROW_COLUMNS " FROM seg_all"
                             " WHERE stream_id = ?1 ORDER BY min_ts, id", &q,
                     err);
     if (st != SL_OK)
         return st;
     sqlite3_bind_int64(q, 1, stream_id);
-    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct seg_row *more = sl_realloc(rows, ncap * sizeof(*rows));
-            if (more == NULL) {
-                st = sl_fail(err, SL_NOMEM, "out of memory compacting");
-                break;
-            }
-            rows = more;
-            cap = ncap;
-        }
-        rows[n++] = (struct seg_row){
-            sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-            sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
-            sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
-            sqlite3_column_int(q, 6) != 0};
-    }
+    st = read_rows(q, &rows, &n, err);
     sqlite3_finalize(q);
     for (size_t i = 0; st == SL_OK && i < n && p->budget != 0;) {
         size_t j = run_end(rows, n, i);
@@ -530,44 +546,16 @@ enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err)
 {
     sqlite3_stmt *q, *flip = NULL;
     struct seg_row *rows = NULL;
-    int64_t *sid = NULL, *gid = NULL;
-    size_t n = 0, cap = 0;
-    bool row;
+    size_t n = 0;
     enum sl_status st;
 
-    st = db_prepare(db, "SELECT id, min_ts, max_ts, min_seq, raw_bytes,"
-                        " stored_bytes, compacted, stream_id, group_id"
+    st = db_prepare(db, "SELECT " SEG_ROW_COLUMNS
                         " FROM segments INDEXED BY segments_fresh"
                         " WHERE fresh = 1 ORDER BY stream_id, min_ts, id",
                     &q, err);
     if (st != SL_OK)
         return st;
-    while ((st = db_step_row(q, &row, err)) == SL_OK && row) {
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 256;
-            struct seg_row *r = sl_realloc(rows, ncap * sizeof(*r));
-            int64_t *s = r ? sl_realloc(sid, ncap * sizeof(*s)) : NULL;
-            int64_t *g = s ? sl_realloc(gid, ncap * sizeof(*g)) : NULL;
-            if (r != NULL)
-                rows = r;
-            if (s != NULL)
-                sid = s;
-            if (g == NULL) {
-                st = sl_fail(err, SL_NOMEM, "out of memory merging fresh segments");
-                break;
-            }
-            gid = g;
-            cap = ncap;
-        }
-        rows[n] = (struct seg_row){
-            sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-            sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
-            sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
-            sqlite3_column_int(q, 6) != 0};
-        sid[n] = sqlite3_column_int64(q, 7);
-        gid[n] = sqlite3_column_int64(q, 8);
-        n++;
-    }
+    st = read_rows(q, &rows, &n, err);
     sqlite3_finalize(q);
     if (st == SL_OK)
         st = db_prepare(db, "UPDATE segments SET fresh = 0 WHERE id = ?1",
@@ -575,7 +563,7 @@ enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err)
     for (size_t i = 0; st == SL_OK && i < n;) {
         size_t j = i, k = i;
         /* per stream: big ones are just indexed, small ones merged */
-        for (; j < n && sid[j] == sid[i]; j++) {
+        for (; j < n && rows[j].stream_id == rows[i].stream_id; j++) {
             if (rows[j].raw < COMPACT_FRESH_SMALL) {
                 rows[k++] = rows[j];
                 continue;
@@ -591,13 +579,12 @@ enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err)
             sqlite3_bind_int64(flip, 1, rows[i].id);
             st = db_step_done(flip, err);
         } else if (st == SL_OK && k - i > 1) {
-            st = merge_fresh_stream(db, sid[i], gid[i], rows + i, k - i, err);
+            st = merge_fresh_stream(db, rows[i].stream_id, rows[i].group_id,
+                                    rows + i, k - i, err);
         }
         i = j;
     }
     sqlite3_finalize(flip);
     sl_free(rows);
-    sl_free(sid);
-    sl_free(gid);
     return st;
 }
