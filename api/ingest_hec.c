@@ -50,9 +50,9 @@ static bool add_object(struct arena *a, struct ih_list *l, json_t *o,
                             ev, NULL, 0);
 }
 
-static enum sl_status decode_hec(struct arena *a, const char *body,
-                                 size_t len, int64_t now, struct ih_list *l,
-                                 struct sl_err *err)
+enum sl_status ih_decode_hec(struct arena *a, const char *body, size_t len,
+                             int64_t now, struct ih_list *l,
+                             struct sl_err *err)
 {
     size_t off = 0;
 
@@ -124,7 +124,7 @@ enum api_result ingest_hec_post(struct route *r)
     if (ih_body(req, &body, &len, &err) != SL_OK ||
         ih_parse_admit(r, len, &err) != SL_OK)
         goto fail;
-    st = decode_hec(req->arena, body, len, now, &l, &err);
+    st = ih_decode_hec(req->arena, body, len, now, &l, &err);
     ih_parse_release(r, len);
     if (st != SL_OK)
         goto fail;

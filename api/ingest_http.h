@@ -123,6 +123,29 @@ void ih_error_reply(struct api_resp *resp, const struct sl_err *err);
  * path is one of them, whatever the method (405 unless POST). */
 bool ih_route(struct route *r, enum api_result *res);
 
+/* The decoders: body to events in l (arena-backed), now being the arrival
+ * time for events without one. A body that cannot be read at all fails
+ * whole (SL_BAD_JSON, or what the protobuf decoder says); single bad
+ * events are listed with a reason. Pure; fuzzed (tests/fuzz). */
+/* /services/collector/event: HEC event objects, alone, in an array or
+ * concatenated (ingest_hec.c) */
+enum sl_status ih_decode_hec(struct arena *a, const char *body, size_t len,
+                             int64_t now, struct ih_list *l,
+                             struct sl_err *err) SL_MUST_CHECK;
+/* /ingest/bulk: one JSON value a line (ingest_ndjson.c) */
+enum sl_status ih_decode_bulk(struct arena *a, const char *body, size_t len,
+                              int64_t now, struct ih_list *l,
+                              struct sl_err *err) SL_MUST_CHECK;
+/* /ingest/json: one object or an array of them (ingest_ndjson.c) */
+enum sl_status ih_decode_json(struct arena *a, const char *body, size_t len,
+                              int64_t now, struct ih_list *l,
+                              struct sl_err *err) SL_MUST_CHECK;
+/* /v1/logs: an OTLP ExportLogsServiceRequest, protobuf or JSON
+ * (ingest_otlp.c) */
+enum sl_status ih_decode_otlp(struct arena *a, const char *body, size_t len,
+                              bool proto, int64_t now, struct ih_list *l,
+                              struct sl_err *err) SL_MUST_CHECK;
+
 /* The handlers (ingest_ndjson.c, ingest_hec.c, ingest_otlp.c). */
 enum api_result ingest_bulk_post(struct route *r);
 enum api_result ingest_json_post(struct route *r);

@@ -44,9 +44,9 @@ static bool add_value(struct arena *a, struct ih_list *l, json_t *v,
     return ih_list_add_json(a, l, now, v, raw, raw_len);
 }
 
-static enum sl_status decode_bulk(struct arena *a, const char *body,
-                                  size_t len, int64_t now, struct ih_list *l,
-                                  struct sl_err *err)
+enum sl_status ih_decode_bulk(struct arena *a, const char *body, size_t len,
+                              int64_t now, struct ih_list *l,
+                              struct sl_err *err)
 {
     const char *p = body, *end = body + len;
 
@@ -80,9 +80,9 @@ static enum sl_status decode_bulk(struct arena *a, const char *body,
     return SL_OK;
 }
 
-static enum sl_status decode_json(struct arena *a, const char *body,
-                                  size_t len, int64_t now, struct ih_list *l,
-                                  struct sl_err *err)
+enum sl_status ih_decode_json(struct arena *a, const char *body, size_t len,
+                              int64_t now, struct ih_list *l,
+                              struct sl_err *err)
 {
     json_error_t jerr;
     /* Concatenated objects: only the first is read, as AWS does. */
@@ -142,7 +142,7 @@ static enum api_result run(struct route *r, bool bulk)
         goto fail;
     if (ih_parse_admit(r, len, &err) != SL_OK)
         goto fail;
-    st = (bulk ? decode_bulk : decode_json)(req->arena, body, len, now, &l,
+    st = (bulk ? ih_decode_bulk : ih_decode_json)(req->arena, body, len, now, &l,
                                             &err);
     ih_parse_release(r, len);
     if (st != SL_OK)

@@ -196,9 +196,9 @@ static enum sl_status walk(struct arena *a, json_t *req, int64_t now,
 }
 
 /* Parses either encoding and walks the tree into l. */
-static enum sl_status decode(struct arena *a, const char *body, size_t len,
-                             bool proto, int64_t now, struct ih_list *l,
-                             struct sl_err *err)
+enum sl_status ih_decode_otlp(struct arena *a, const char *body, size_t len,
+                              bool proto, int64_t now, struct ih_list *l,
+                              struct sl_err *err)
 {
     json_t *tree = NULL;
     enum sl_status st;
@@ -325,7 +325,7 @@ enum api_result ingest_otlp_post(struct route *r)
         goto fail;
     if (ih_parse_admit(r, len, &err) != SL_OK)
         goto fail;
-    st = decode(req->arena, body, len, proto, now, &l, &err);
+    st = ih_decode_otlp(req->arena, body, len, proto, now, &l, &err);
     ih_parse_release(r, len);
     if (st != SL_OK)
         goto fail;
