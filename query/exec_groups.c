@@ -94,12 +94,16 @@ static enum sl_status grow(struct gtable *g)
 
     if (b == NULL)
         return SL_NOMEM;
-    for (struct xgroup *x = g->first; x != NULL; x = x->next) {
-        size_t i = x->hash & (nb - 1);
+    /* from the old slots, which hold the hashes: walking the groups would
+     * touch every one of them */
+    for (size_t j = 0; j < g->nbuckets; j++) {
+        size_t i;
+        if (g->buckets[j].g == NULL)
+            continue;
+        i = g->buckets[j].hash & (nb - 1);
         while (b[i].g != NULL)
             i = (i + 1) & (nb - 1);
-        b[i].hash = x->hash;
-        b[i].g = x;
+        b[i] = g->buckets[j];
     }
     g->mem += (nb - g->nbuckets) * sizeof(*b);
     sl_free(g->buckets);
@@ -129,10 +133,12 @@ static enum sl_status lookup(struct gtable *g, const char *key, size_t keylen,
             return SL_OK;
         }
     }
-    x = arena_alloc(&g->arena, sizeof(*x) + naggs * sizeof(struct agg_state));
-    k = arena_alloc(&g->arena, keylen ? keylen : 1);
-    if (x == NULL || k == NULL)
+    /* the key right behind the group: a hit reads one place, not two */
+    x = arena_alloc(&g->arena, sizeof(*x) + naggs * sizeof(struct agg_state) +
+                                   keylen);
+    if (x == NULL)
         return SL_NOMEM;
+    k = (char *)x + sizeof(*x) + naggs * sizeof(struct agg_state);
     memset(x, 0, sizeof(*x) + naggs * sizeof(struct agg_state));
     x->by = arena_alloc(&g->arena, (nby ? nby : 1) * sizeof(*x->by));
     if (x->by == NULL)
