@@ -179,7 +179,13 @@ enum sl_status gt_add(struct gtable *g, const struct val *by,
             return SL_NOMEM;
         keylen = encode_key(by, g->sp->nby, key, cap);
     }
-    st = lookup(g, key, keylen, hash_key(key, keylen), by, &x);
+    x = g->last;
+    if (x == NULL || x->keylen != keylen || memcmp(x->key, key, keylen) != 0) {
+        st = lookup(g, key, keylen, hash_key(key, keylen), by, &x);
+        g->last = st == SL_OK ? x : NULL;
+    } else {
+        st = SL_OK;
+    }
     if (key != small)
         sl_free(key);
     for (size_t i = 0; i < g->sp->naggs && st == SL_OK; i++) {

@@ -185,6 +185,8 @@ struct gtable {
     size_t nbuckets, n;
     struct xgroup *first;        /* insertion order list */
     struct xgroup **tail;
+    struct xgroup *last;         /* the group of the previous row: rows in
+                                    time order repeat it (bin()) */
     struct arena arena;          /* groups, keys, kept values */
     size_t mem;                  /* bytes, for the memory cap */
 };
