@@ -100,6 +100,9 @@ const char *name_retention_list(void);
 
 /* ---- listing pages (pages.c): nextToken of group and stream lists ---- */
 
+struct tok;
+/* Encodes t as o's "nextToken" (every paged answer's way). */
+void page_set_token(json_t *o, const struct tok *t);
 /* Decodes a group-list token into after; false when it is not one. */
 bool page_groups_after(const char *token, struct cat_cursor *after);
 /* Sets "nextToken" on o to continue after last. */

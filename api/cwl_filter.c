@@ -277,9 +277,7 @@ static json_t *page_json(const struct filter_page *p,
         const struct hit *last = &p->kept[p->n_kept - 1];
         struct tok t = {.kind = TOK_KIND_CWL_FILTER, .nvals = 4,
                         .vals = {group_id, last->ts, last->seq, p->desc}};
-        char buf[TOK_MAX_LEN + 1];
-        if (tok_encode(&t, buf, sizeof(buf)) > 0)
-            json_object_set_new(o, "nextToken", json_string(buf));
+        page_set_token(o, &t);
     }
     return o;
 }

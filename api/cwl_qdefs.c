@@ -183,12 +183,10 @@ enum sl_status cwl_describe_query_definitions(struct cwl_call *c)
     json_object_set_new(o, "queryDefinitions", arr);
     if (more && n > 0) {
         struct tok t = {.kind = TOK_KIND_QUERY_DEFS, .nvals = 1};
-        char buf[TOK_MAX_LEN + 1];
         t.vals[0] = out[n - 1].seq;
         t.str_len = strlen(out[n - 1].name);
         memcpy(t.str, out[n - 1].name, t.str_len + 1);
-        if (tok_encode(&t, buf, sizeof(buf)) > 0)
-            json_object_set_new(o, "nextToken", json_string(buf));
+        page_set_token(o, &t);
     }
     cwl_reply(c, o);
     return SL_OK;

@@ -20,8 +20,7 @@ bool page_groups_after(const char *token, struct cat_cursor *after)
     return true;
 }
 
-/* Encodes t as o's "nextToken". */
-static void set_token(json_t *o, const struct tok *t)
+void page_set_token(json_t *o, const struct tok *t)
 {
     char buf[TOK_MAX_LEN + 1];
     if (tok_encode(t, buf, sizeof(buf)) > 0)
@@ -33,7 +32,7 @@ void page_groups_next(json_t *o, const struct cat_group *last)
     struct tok next = {.kind = TOK_KIND_GROUPS};
     next.str_len = strlen(last->name);
     memcpy(next.str, last->name, next.str_len + 1);
-    set_token(o, &next);
+    page_set_token(o, &next);
 }
 
 bool page_streams_after(const char *token, enum cat_stream_order order,
@@ -59,5 +58,5 @@ void page_streams_next(json_t *o, const struct cat_stream *last,
     next.vals[2] = last->last_event_ms == CAT_NONE ? 0 : last->last_event_ms;
     next.str_len = strlen(last->name);
     memcpy(next.str, last->name, next.str_len + 1);
-    set_token(o, &next);
+    page_set_token(o, &next);
 }

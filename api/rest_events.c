@@ -105,11 +105,9 @@ void rest_events_get(struct route *r)
     json_t *o = json_object();
     json_object_set_new(o, "events", page.events);
     if (page.more) {
-        char buf[TOK_MAX_LEN + 1];
         struct tok next = {.kind = TOK_KIND_EVENTS, .nvals = 4,
                            .vals = {s.id, page.last_ts, page.last_seq, scan.desc}};
-        if (tok_encode(&next, buf, sizeof(buf)) > 0)
-            json_object_set_new(o, "nextToken", json_string(buf));
+        page_set_token(o, &next);
     }
     reply_json(r->resp, 200, o);
 }
