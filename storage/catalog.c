@@ -313,8 +313,8 @@ enum sl_status cat_group_streams(sqlite3 *db, int64_t group_id,
 
 /* ---- writes ---------------------------------------------------------- */
 
-static enum sl_status group_id_of(sqlite3 *db, const char *name, int64_t *id,
-                                  struct sl_err *err)
+enum sl_status cat_group_id(sqlite3 *db, const char *name, int64_t *id,
+                            struct sl_err *err)
 {
     sqlite3_stmt *q;
     bool row;
@@ -362,7 +362,7 @@ enum sl_status cat_group_create(sqlite3 *db, const char *name,
     int64_t id;
     enum sl_status st;
 
-    if (group_id_of(db, name, &id, NULL) == SL_OK)
+    if (cat_group_id(db, name, &id, NULL) == SL_OK)
         return sl_fail(err, SL_EXISTS, "The specified log group already exists");
     st = db_prepare(db,
         "INSERT INTO groups(name, created_ms, retention_days, tags)"
@@ -415,7 +415,7 @@ enum sl_status cat_group_delete(sqlite3 *db, const char *name, int64_t now_ms,
 {
     int64_t id;
     bool protect;
-    enum sl_status st = group_id_of(db, name, &id, err);
+    enum sl_status st = cat_group_id(db, name, &id, err);
     if (st != SL_OK)
         return st;
     st = protected_group(db, id, &protect, err);
@@ -442,7 +442,7 @@ enum sl_status cat_group_set_retention(sqlite3 *db, const char *name,
                                        int days, struct sl_err *err)
 {
     int64_t id;
-    enum sl_status st = group_id_of(db, name, &id, err);
+    enum sl_status st = cat_group_id(db, name, &id, err);
     if (st != SL_OK)
         return st;
     /* NULLIF stores "no policy" as NULL. */
@@ -455,7 +455,7 @@ enum sl_status cat_group_set_field_format(sqlite3 *db, const char *name,
 {
     sqlite3_stmt *q;
     int64_t id;
-    enum sl_status st = group_id_of(db, name, &id, err);
+    enum sl_status st = cat_group_id(db, name, &id, err);
     if (st != SL_OK)
         return st;
     st = db_prepare(db, "UPDATE groups SET field_format = ?2 WHERE id = ?1", &q, err);
@@ -477,7 +477,7 @@ enum sl_status cat_group_set_settings(sqlite3 *db, const char *name,
 {
     sqlite3_stmt *q;
     int64_t id;
-    enum sl_status st = group_id_of(db, name, &id, err);
+    enum sl_status st = cat_group_id(db, name, &id, err);
     if (st != SL_OK)
         return st;
     st = db_prepare(db, "UPDATE groups SET log_group_class = ?2,"
@@ -501,7 +501,7 @@ enum sl_status cat_group_set_protection(sqlite3 *db, const char *name,
                                         bool on, struct sl_err *err)
 {
     int64_t id;
-    enum sl_status st = group_id_of(db, name, &id, err);
+    enum sl_status st = cat_group_id(db, name, &id, err);
     if (st != SL_OK)
         return st;
     return exec_named(db, "UPDATE groups SET deletion_protection = ?2"
@@ -513,7 +513,7 @@ enum sl_status cat_group_set_tags(sqlite3 *db, const char *name,
 {
     sqlite3_stmt *q;
     int64_t id;
-    enum sl_status st = group_id_of(db, name, &id, err);
+    enum sl_status st = cat_group_id(db, name, &id, err);
     if (st != SL_OK)
         return st;
     st = db_prepare(db, "UPDATE groups SET tags = ?2 WHERE id = ?1", &q, err);
@@ -551,7 +551,7 @@ enum sl_status cat_stream_create(sqlite3 *db, const char *group,
                                  struct sl_err *err)
 {
     int64_t gid, sid;
-    enum sl_status st = group_id_of(db, group, &gid, err);
+    enum sl_status st = cat_group_id(db, group, &gid, err);
     if (st != SL_OK)
         return st;
     if (stream_id_of(db, gid, stream, &sid, NULL) == SL_OK)
@@ -564,7 +564,7 @@ enum sl_status cat_stream_delete(sqlite3 *db, const char *group,
                                  struct sl_err *err)
 {
     int64_t gid, sid;
-    enum sl_status st = group_id_of(db, group, &gid, err);
+    enum sl_status st = cat_group_id(db, group, &gid, err);
     if (st != SL_OK)
         return st;
     st = stream_id_of(db, gid, stream, &sid, err);
@@ -583,14 +583,14 @@ enum sl_status cat_ensure(sqlite3 *db, const char *group, const char *stream,
                           int64_t now_ms, int64_t *group_id,
                           int64_t *stream_id, struct sl_err *err)
 {
-    enum sl_status st = group_id_of(db, group, group_id, NULL);
+    enum sl_status st = cat_group_id(db, group, group_id, NULL);
     if (st == SL_NOT_FOUND) {
         st = cat_group_create(db, group, 0, "{}", now_ms, err);
         if (st != SL_OK)
             return st;
         *group_id = sqlite3_last_insert_rowid(db);
     } else if (st != SL_OK) {
-        return group_id_of(db, group, group_id, err);
+        return cat_group_id(db, group, group_id, err);
     }
     st = stream_id_of(db, *group_id, stream, stream_id, NULL);
     if (st == SL_NOT_FOUND)

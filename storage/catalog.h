@@ -66,6 +66,10 @@ struct cat_cursor {
 
 /* ---- reads (any read connection) ---- */
 
+/* The id of the live group called name; SL_NOT_FOUND (with AWS's message)
+ * when there is none. */
+enum sl_status cat_group_id(sqlite3 *db, const char *name, int64_t *id,
+                            struct sl_err *err) SL_MUST_CHECK;
 /* SL_NOT_FOUND when no live group has this name. Strings go to a. */
 enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
                              struct cat_group *out, struct sl_err *err)

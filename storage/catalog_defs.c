@@ -2,6 +2,7 @@
  * see catalog_defs.h. */
 #include "storage/catalog_defs.h"
 
+#include "storage/catalog.h"
 #include "storage/db.h"
 
 #include <string.h>
@@ -12,25 +13,6 @@ static const char *col_text(sqlite3_stmt *q, int i, struct arena *a)
     if (t == NULL)
         return "";
     return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(q, i));
-}
-
-static enum sl_status live_group_id(sqlite3 *db, const char *name, int64_t *id,
-                                    struct sl_err *err)
-{
-    sqlite3_stmt *q;
-    bool row;
-    enum sl_status st = db_prepare(db,
-        "SELECT id FROM groups WHERE name = ?1 AND deleted_ms IS NULL", &q, err);
-    if (st != SL_OK)
-        return st;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    st = db_step_row(q, &row, err);
-    if (st == SL_OK && !row)
-        st = sl_fail(err, SL_NOT_FOUND, "The specified log group does not exist.");
-    if (st == SL_OK)
-        *id = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return st;
 }
 
 /* Runs sql (one row of one integer) and returns that integer in *out. */
@@ -64,7 +46,7 @@ enum sl_status cat_mfilter_list(sqlite3 *db, const struct cat_mfilter_sel *sel,
     *n = 0;
     *more = false;
     if (sel->group != NULL) {
-        st = live_group_id(db, sel->group, &gid, err);
+        st = cat_group_id(db, sel->group, &gid, err);
         if (st != SL_OK)
             return st;
     }
@@ -124,7 +106,7 @@ enum sl_status cat_mfilter_put(sqlite3 *db, const struct cat_mfilter_put *p,
 {
     sqlite3_stmt *q;
     int64_t gid, count;
-    enum sl_status st = live_group_id(db, p->group, &gid, err);
+    enum sl_status st = cat_group_id(db, p->group, &gid, err);
 
     if (st != SL_OK)
         return st;
@@ -176,7 +158,7 @@ enum sl_status cat_mfilter_delete(sqlite3 *db, const char *group,
 {
     sqlite3_stmt *q;
     int64_t gid;
-    enum sl_status st = live_group_id(db, group, &gid, err);
+    enum sl_status st = cat_group_id(db, group, &gid, err);
 
     if (st != SL_OK)
         return st;
