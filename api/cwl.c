@@ -13,11 +13,11 @@
 
 #include "api/json_out.h"
 #include "common/log.h"
+#include "common/uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define TARGET_PREFIX "Logs_20140328."
 
@@ -68,32 +68,19 @@ static int op_cmp(const void *key, const void *elem)
     return strcmp(key, ((const struct cwl_op *)elem)->name);
 }
 
+char *cwl_uuid(struct arena *a)
+{
+    char *s = arena_alloc(a, SL_UUID_LEN + 1);
+    if (s != NULL)
+        (void)sl_uuid4(s);   /* without entropy still unique enough */
+    return s;
+}
+
 static const char *header(const struct api_req *req, const char *name)
 {
     return req->header != NULL ? req->header(req->header_ctx, name) : NULL;
 }
 
-/* A random (version 4) UUID in the arena, as AWS request ids are. */
-static const char *new_request_id(struct arena *a)
-{
-    unsigned char b[16] = {0};
-    char *s = arena_alloc(a, 37);
-
-    if (s == NULL)
-        return NULL;
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-        for (size_t i = 0; i < sizeof(b); i++)   /* no entropy: still unique enough */
-            b[i] = (unsigned char)rand();
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(s, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
-    return s;
-}
 
 void cwl_reply(struct cwl_call *c, json_t *o)
 {
@@ -157,7 +144,7 @@ enum api_result cwl_handle(struct api *a, struct api_req *req,
     const struct cwl_op *op;
     enum sl_status st = SL_OK;
 
-    resp->request_id = new_request_id(req->arena);
+    resp->request_id = cwl_uuid(req->arena);
     req->access_key_id =
         cwl_sigv4_access_key(req->arena, header(req, "Authorization"));
     op = find_op(&c);

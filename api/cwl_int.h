@@ -37,6 +37,9 @@ enum cwl_need { CWL_OPTIONAL, CWL_REQUIRED };
 
 /* 200 with o as the body (takes the reference). */
 void cwl_reply(struct cwl_call *c, json_t *o);
+/* A random UUID (v4) in the arena: request ids, query definition ids,
+ * live tail session ids. NULL when the arena is full. */
+char *cwl_uuid(struct arena *a);
 /* 200 with an empty body: operations without an output shape. */
 void cwl_reply_empty(struct cwl_call *c);
 /* 200 with JSON text built in b (taken); when st says building failed,

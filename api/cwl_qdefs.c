@@ -12,33 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define MAX_DEFINITIONS 1000
 #define DESCRIBE_MAX_RESULTS 1000
 
 static const char *const languages[] = {"CWLI", "SQL", "PPL", NULL};
 
-/* A random (version 4) UUID in the arena. */
-static char *new_uuid(struct arena *a)
-{
-    unsigned char b[16] = {0};
-    char *s = arena_alloc(a, 37);
-
-    if (s == NULL)
-        return NULL;
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-        for (size_t i = 0; i < sizeof(b); i++)
-            b[i] = (unsigned char)rand();
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(s, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
-    return s;
-}
 
 /* name: ^([^:*\/]+\/?)*[^:*\/]+$ — folders separated by single '/'. */
 static bool name_ok(const char *s)
@@ -103,7 +82,7 @@ enum sl_status cwl_put_query_definition(struct cwl_call *c)
     if (group_names(c, &groups) != SL_OK)
         return c->err.code;
     p.create = id == NULL || *id == '\0';
-    p.id = p.create ? new_uuid(c->arena) : id;
+    p.id = p.create ? cwl_uuid(c->arena) : id;
     p.log_group_names = groups;
     p.language = languages[lang];
     if (p.id == NULL) {

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define LT_UPDATE_MS 1000
 #define LT_MAX_RESULTS 500
@@ -145,24 +144,6 @@ static void lt_close(void *ctx)
     sl_free(t);
 }
 
-static const char *new_session_id(struct arena *a)
-{
-    unsigned char b[16] = {0};
-    char *s = arena_alloc(a, 37);
-    if (s == NULL)
-        return NULL;
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-        for (size_t i = 0; i < sizeof(b); i++)
-            b[i] = (unsigned char)(sl_mono_ms() >> (i % 8));
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(s, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
-    return s;
-}
 
 static json_t *str_array(const char **v, size_t n)
 {
@@ -179,7 +160,7 @@ static char *start_json(struct cwl_call *c, const char **ids, size_t n_ids,
                         const char *pattern)
 {
     json_t *o = json_object();
-    const char *sid = new_session_id(c->arena);
+    const char *sid = cwl_uuid(c->arena);
     char *text;
 
     json_object_set_new(o, "requestId",

@@ -24,13 +24,13 @@
 
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/uuid.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define PRUNE_EVERY_MS      60000   /* expiry check when nothing else wakes us */
@@ -515,24 +515,12 @@ void qreg_free(struct qreg *r)
 /* ------------------------------------------------------------------ */
 /* Starting                                                            */
 
+_Static_assert(QREG_ID_LEN == SL_UUID_LEN, "query ids are UUIDs");
+
 static enum sl_status make_id(char out[QREG_ID_LEN + 1], struct sl_err *err)
 {
-    unsigned char b[16];
-    size_t got = 0;
-
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n <= 0)
-            return sl_fail(err, SL_INTERNAL, "getrandom failed: no query id");
-        got += (size_t)n;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-    snprintf(out, QREG_ID_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
+    if (!sl_uuid4(out))
+        return sl_fail(err, SL_INTERNAL, "getrandom failed: no query id");
     return SL_OK;
 }
 

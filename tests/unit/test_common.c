@@ -7,6 +7,7 @@
 #include "common/varint.h"
 #include "common/hex.h"
 #include "common/memsearch.h"
+#include "common/uuid.h"
 #include "tests/harness.h"
 
 TEST(varint_roundtrip_edges)
@@ -150,6 +151,23 @@ TEST(hex_digits)
     CHECK_EQ_INT(sl_hex4("00e9"), 0xe9);
     CHECK_EQ_INT(sl_hex4("FFfe"), 0xfffe);
     CHECK_EQ_INT(sl_hex4("12x4"), -1);
+}
+
+TEST(uuid4_format)
+{
+    char a[SL_UUID_LEN + 1], b[SL_UUID_LEN + 1];
+    CHECK(sl_uuid4(a));
+    CHECK(sl_uuid4(b));
+    CHECK_EQ_INT((int64_t)strlen(a), SL_UUID_LEN);
+    for (int i = 0; i < SL_UUID_LEN; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23)
+            CHECK(a[i] == '-');
+        else
+            CHECK(sl_hex_digit(a[i]) >= 0 && !(a[i] >= 'A' && a[i] <= 'F'));
+    }
+    CHECK(a[14] == '4');                             /* version 4 */
+    CHECK(strchr("89ab", a[19]) != NULL);            /* RFC 4122 variant */
+    CHECK(strcmp(a, b) != 0);
 }
 
 TEST(memsearch_agrees_with_memmem)
