@@ -99,12 +99,6 @@ enum api_result ingest_hec_post(struct route *r)
     struct api_req *req = r->req;
     struct sl_err err = {0};
     struct ih_target t;
-    struct ih_list l = {0};
-    const char *body;
-    size_t len;
-    int64_t now = sl_now_ms();
-    enum api_result res;
-    enum sl_status st;
 
     if (ih_target_get(req, true, &t, &err) != SL_OK)
         goto fail;
@@ -121,16 +115,7 @@ enum api_result ingest_hec_post(struct route *r)
                 req->content_type);
         goto fail;
     }
-    if (ih_body(req, &body, &len, &err) != SL_OK ||
-        ih_parse_admit(r, len, &err) != SL_OK)
-        goto fail;
-    st = ih_decode_hec(req->arena, body, len, now, &l, &err);
-    ih_parse_release(r, len);
-    if (st != SL_OK)
-        goto fail;
-    res = ih_submit(r, &t, &l, now, ih_json_done, req->arena, &err);
-    if (res == API_PENDING || err.code == SL_OK)
-        return res;
+    return ih_decode_submit(r, &t, sl_now_ms(), ih_decode_hec);
 fail:
     ih_error_reply(r->resp, &err);
     return API_DONE;

@@ -346,3 +346,29 @@ bool ih_route(struct route *r, enum api_result *res)
     }
     return false;
 }
+
+enum api_result ih_decode_submit(struct route *r, const struct ih_target *t,
+                                 int64_t now, ih_decode_fn decode)
+{
+    struct api_req *req = r->req;
+    struct sl_err err = {0};
+    struct ih_list l = {0};
+    const char *body;
+    size_t len;
+    enum api_result res;
+    enum sl_status st;
+
+    if (ih_body(req, &body, &len, &err) != SL_OK ||
+        ih_parse_admit(r, len, &err) != SL_OK)
+        goto fail;
+    st = decode(req->arena, body, len, now, &l, &err);
+    ih_parse_release(r, len);
+    if (st != SL_OK)
+        goto fail;
+    res = ih_submit(r, t, &l, now, ih_json_done, req->arena, &err);
+    if (res == API_PENDING || err.code == SL_OK)
+        return res;
+fail:
+    ih_error_reply(r->resp, &err);
+    return API_DONE;
+}

@@ -146,6 +146,18 @@ enum sl_status ih_decode_otlp(struct arena *a, const char *body, size_t len,
                               bool proto, int64_t now, struct ih_list *l,
                               struct sl_err *err) SL_MUST_CHECK;
 
+/* The signature of the JSON decoders above. */
+typedef enum sl_status (*ih_decode_fn)(struct arena *a, const char *body,
+                                       size_t len, int64_t now,
+                                       struct ih_list *l, struct sl_err *err);
+
+/* The rest of a JSON endpoint once target and Content-Type are checked:
+ * reads the body (inflated), decodes it with decode while its parse memory
+ * is admitted, submits the events and answers with ih_json_done, or
+ * answers the failure with ih_error_reply. */
+enum api_result ih_decode_submit(struct route *r, const struct ih_target *t,
+                                 int64_t now, ih_decode_fn decode);
+
 /* The handlers (ingest_ndjson.c, ingest_hec.c, ingest_otlp.c). */
 enum api_result ingest_bulk_post(struct route *r);
 enum api_result ingest_json_post(struct route *r);

@@ -119,12 +119,7 @@ static enum api_result run(struct route *r, bool bulk)
     struct api_req *req = r->req;
     struct sl_err err = {0};
     struct ih_target t;
-    struct ih_list l = {0};
-    const char *body, *ct = req->content_type;
-    size_t len;
-    int64_t now = sl_now_ms();
-    enum api_result res;
-    enum sl_status st;
+    const char *ct = req->content_type;
 
     if (ih_target_get(req, true, &t, &err) != SL_OK)
         goto fail;
@@ -138,18 +133,8 @@ static enum api_result run(struct route *r, bool bulk)
                 ct ? ct : "none");
         goto fail;
     }
-    if (ih_body(req, &body, &len, &err) != SL_OK)
-        goto fail;
-    if (ih_parse_admit(r, len, &err) != SL_OK)
-        goto fail;
-    st = (bulk ? ih_decode_bulk : ih_decode_json)(req->arena, body, len, now, &l,
-                                            &err);
-    ih_parse_release(r, len);
-    if (st != SL_OK)
-        goto fail;
-    res = ih_submit(r, &t, &l, now, ih_json_done, req->arena, &err);
-    if (res == API_PENDING || err.code == SL_OK)
-        return res;
+    return ih_decode_submit(r, &t, sl_now_ms(),
+                            bulk ? ih_decode_bulk : ih_decode_json);
 fail:
     ih_error_reply(r->resp, &err);
     return API_DONE;
