@@ -49,7 +49,8 @@ def make_batches(rnd, total):
     n = 0
     bid = 0
     while n < total:
-        sid = rnd.randrange(len(STREAMS))
+        # every stream gets a batch, however small the scale
+        sid = bid if bid < len(STREAMS) else rnd.randrange(len(STREAMS))
         size = min(total - n, rnd.choice([1, 2, 5, 50, 200, 400, 700, 1000, 1500]))
         kind = rnd.random()
         evs = []
@@ -228,7 +229,8 @@ class TestLoad(unittest.TestCase):
             self.assertEqual(back, full[::-1], '%s: %s/%s desc pages differ' % (label, g, s))
             # time windows, start inclusive, end exclusive
             ts = [e['timestamp'] for e in full]
-            for _ in range(3):
+            # (at small scales a stream may get fewer than two events)
+            for _ in range(3 if len(ts) >= 2 else 0):
                 a, b = sorted(rnd.sample(ts, 2))
                 want = [e for e in full if a <= e['timestamp'] < b]
                 got = self.read_stream(g, s, start=a, end=b, limit=rnd.choice([333, 5000]))
