@@ -246,6 +246,7 @@ enum sl_status gt_rows(struct gtable *g, const struct qx *q,
 
     for (struct xgroup *x = g->first; x != NULL && st == SL_OK; x = x->next) {
         struct xrow *r;
+        int64_t tie;
         for (size_t i = 0; i < q->nslots; i++)
             slots[i] = val_null();
         for (size_t i = 0; i < sp->nby; i++)
@@ -263,16 +264,19 @@ enum sl_status gt_rows(struct gtable *g, const struct qx *q,
             st = cx_eval(sort->keys[i], env, &q->regexes, &keys[i]);
         if (st != SL_OK)
             break;
-        if (!coll_would_take(out, keys, 0, ordinal, 0)) {
-            ordinal++;
+        /* Rows that tie on the sort keys are ordered by seq. Under a sort
+         * that is the group's key hash, not the order workers happened to
+         * meet the groups in, so a limit cuts the same ties every run. */
+        tie = nkeys > 0 ? (int64_t)(x->hash >> 1) : ordinal;
+        ordinal++;
+        if (!coll_would_take(out, keys, 0, tie, 0))
             continue; /* top-k: would be dropped at once */
-        }
         r = xrow_new(q, slots, keys, nkeys);
         if (r == NULL) {
             st = SL_NOMEM;
             break;
         }
-        r->seq = ordinal++;
+        r->seq = tie;
         st = coll_add(out, r);
     }
     env->aggs = NULL;
