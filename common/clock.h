@@ -15,6 +15,8 @@
 int64_t sl_now_ms(void);
 /* Milliseconds on a monotonic clock, for durations and timeouts. */
 int64_t sl_mono_ms(void);
+/* Nanoseconds on the same monotonic clock. */
+int64_t sl_mono_ns(void);
 
 #ifdef SLUICE_TESTING
 /* Pins sl_now_ms() to ms; 0 returns to the real clock. */

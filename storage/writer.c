@@ -2,6 +2,7 @@
 #include "storage/writer.h"
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/compactor.h"
 #include "storage/db.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Ingest jobs smaller than this that meet in one commit on the same stream
@@ -29,6 +31,16 @@
  * the background compactor most of its work (1-event batches beside it:
  * 9-13k -> 14-16k requests/s). */
 #define WR_FRESH_MAX 1024
+
+/* A list of jobs passed from one thread to the next, and that thread. */
+struct handoff {
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct wr_job *head, *tail;
+    bool stopping;
+};
 
 struct wr {
     sqlite3 *db;
@@ -47,20 +59,25 @@ struct wr {
     sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release, *rollback_to;
 
     /* Durability (sync full): the connection commits without syncing and
-     * the syncer thread fdatasyncs the WAL, then answers the jobs, while
-     * the writer already commits the next batch. */
+     * the syncer thread fdatasyncs the WAL while the writer already
+     * commits the next batches; one sync covers every commit before it. */
     bool sync_full;
     char *wal_path;               /* <db>-wal */
-    pthread_t syncer;
-    bool have_syncer;
-    pthread_mutex_t smu;
-    pthread_cond_t scv;           /* syncer: work queued */
-    pthread_cond_t taken_cv;      /* writer: the syncer took the queue */
-    struct wr_job *shead, *stail; /* committed, waiting for the sync */
-    bool sstopping;
+    struct handoff synced;        /* committed, waiting for the sync */
+    /* When to commit (see pace_commit); under synced.mu: */
+    bool syncing;                 /* a sync is running... */
+    int64_t sync_t0;              /* ...since then (ns) */
+    int64_t sync_est;             /* how long a sync takes (ns, running mean) */
+    pthread_cond_t idle_cv;       /* a sync ended (CLOCK_MONOTONIC) */
+    int64_t commit_est;           /* writer thread: how long a commit takes */
     int wal_fd;                   /* syncer thread only; -1 until opened */
     atomic_bool broken;           /* a sync failed: refuse all writes */
     atomic_ullong syncs;
+
+    /* The answerer thread calls the jobs' done callbacks (waking the HTTP
+     * threads costs a syscall per request), so that neither the writer
+     * nor the syncer waits for that before its next commit or sync. */
+    struct handoff answers;
 };
 
 static const char SQL_UPD_STREAM[] =
@@ -374,9 +391,40 @@ out:
     sl_free(taken);
 }
 
-static void answer(struct wr *w, struct wr_job *head, enum sl_status st,
-                   const struct sl_err *err);
-static void to_syncer(struct wr *w, struct wr_job *first, struct wr_job *last);
+static void handoff_push(struct handoff *h, struct wr_job *first,
+                         struct wr_job *last);
+
+/* A running mean: est moves an eighth of the way to x. */
+static int64_t mean_step(int64_t est, int64_t x)
+{
+    return est == 0 ? x : est + (x - est) / 8;
+}
+
+/*
+ * With sync full, when to start the next commit. A commit made while a
+ * sync runs waits for the next sync anyway, and 32 clients sending 1-event
+ * batches filled one commit per two or three requests: each commit costs
+ * a dozen syscalls (WAL frames, shm locks) on top of the rows. So while a
+ * sync runs the writer waits until it is about to end (its start + the
+ * usual sync time - the usual commit time), or ends, and then commits
+ * everything that came meanwhile; the next sync starts right after. The
+ * earlier rule (wait until the syncer took the previous commit) made
+ * requests wait for one sync more than needed.
+ */
+static void pace_commit(struct wr *w)
+{
+    pthread_mutex_lock(&w->synced.mu);
+    while (w->syncing) {
+        int64_t due = w->sync_t0 + w->sync_est - w->commit_est;
+        struct timespec ts;
+        if (sl_mono_ns() >= due)
+            break;
+        ts.tv_sec = (time_t)(due / 1000000000);
+        ts.tv_nsec = (long)(due % 1000000000);
+        pthread_cond_timedwait(&w->idle_cv, &w->synced.mu, &ts);
+    }
+    pthread_mutex_unlock(&w->synced.mu);
+}
 
 static void *writer_main(void *arg)
 {
@@ -387,14 +435,7 @@ static void *writer_main(void *arg)
     for (;;) {
         struct wr_job *list, *j;
         size_t n = 0;
-
-        /* While a committed batch still waits for the syncer to start on
-         * it, a new commit would be covered by the same sync anyway: wait,
-         * and let the queue grow into one bigger commit. */
-        pthread_mutex_lock(&w->smu);
-        while (w->shead != NULL)
-            pthread_cond_wait(&w->taken_cv, &w->smu);
-        pthread_mutex_unlock(&w->smu);
+        int64_t t0;
 
         pthread_mutex_lock(&w->mu);
         while (w->head == NULL && !w->stopping)
@@ -402,6 +443,11 @@ static void *writer_main(void *arg)
         if (w->head == NULL && w->stopping) {
             pthread_mutex_unlock(&w->mu);
             break;
+        }
+        if (w->sync_full) {
+            pthread_mutex_unlock(&w->mu);
+            pace_commit(w);
+            pthread_mutex_lock(&w->mu);
         }
         list = w->head;
         w->head = w->tail = NULL;
@@ -435,48 +481,89 @@ static void *writer_main(void *arg)
         }
         if (n == 0)
             continue;
+        t0 = sl_mono_ns();
         commit_batch(w, jobs, n);
+        w->commit_est = mean_step(w->commit_est, sl_mono_ns() - t0);
         for (size_t i = 0; i < n; i++)
             jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
-        if (w->sync_full)
-            to_syncer(w, jobs[0], jobs[n - 1]);
-        else
-            answer(w, jobs[0], SL_OK, NULL);
+        handoff_push(w->sync_full ? &w->synced : &w->answers, jobs[0],
+                     jobs[n - 1]);
     }
     sl_free(jobs);
     return NULL;
 }
 
-/* ---- durability (syncer thread) ---------------------------------------- */
+/* ---- handoffs between the writer, syncer and answerer threads ------- */
 
-/* Calls done for every job of the list from head; st/err (a failed sync)
- * overrides the outcome of jobs that had succeeded. */
-static void answer(struct wr *w, struct wr_job *head, enum sl_status st,
-                   const struct sl_err *err)
+static void handoff_push(struct handoff *h, struct wr_job *first,
+                         struct wr_job *last)
 {
-    while (head != NULL) {
-        struct wr_job *next = head->next;
-        if (st != SL_OK && head->status == SL_OK) {
-            head->status = st;
-            head->err = *err;
-        }
-        atomic_fetch_add(&w->jobs_done, 1);
-        head->done(head, head->ctx);  /* may free head */
-        head = next;
-    }
-}
-
-static void to_syncer(struct wr *w, struct wr_job *first, struct wr_job *last)
-{
-    pthread_mutex_lock(&w->smu);
-    if (w->stail != NULL)
-        w->stail->next = first;
+    pthread_mutex_lock(&h->mu);
+    if (h->tail != NULL)
+        h->tail->next = first;
     else
-        w->shead = first;
-    w->stail = last;
-    pthread_cond_signal(&w->scv);
-    pthread_mutex_unlock(&w->smu);
+        h->head = first;
+    h->tail = last;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
 }
+
+/* Waits for jobs and takes all of them: the list and its last job; NULL
+ * once stopping and empty. */
+static struct wr_job *handoff_take(struct handoff *h, struct wr_job **last)
+{
+    struct wr_job *list;
+    pthread_mutex_lock(&h->mu);
+    while (h->head == NULL && !h->stopping)
+        pthread_cond_wait(&h->cv, &h->mu);
+    list = h->head;
+    *last = h->tail;
+    h->head = h->tail = NULL;
+    pthread_mutex_unlock(&h->mu);
+    return list;
+}
+
+static bool handoff_start(struct handoff *h, void *(*fn)(void *), void *arg)
+{
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->running = pthread_create(&h->thread, NULL, fn, arg) == 0;
+    return h->running;
+}
+
+/* Lets the thread finish what is queued, then joins it. */
+static void handoff_stop(struct handoff *h)
+{
+    if (!h->running)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stopping = true;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    h->running = false;
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
+/* Calls done for every job of each list handed over. */
+static void *answerer_main(void *arg)
+{
+    struct wr *w = arg;
+    struct wr_job *head, *last;
+
+    while ((head = handoff_take(&w->answers, &last)) != NULL) {
+        while (head != NULL) {
+            struct wr_job *next = head->next;
+            atomic_fetch_add(&w->jobs_done, 1);
+            head->done(head, head->ctx);  /* may free head */
+            head = next;
+        }
+    }
+    return NULL;
+}
+
+/* ---- durability (syncer thread) ---------------------------------------- */
 
 /* Makes every commit so far durable: fdatasync of the WAL (any descriptor
  * of the file flushes all of it). The first time, the folder is synced
@@ -516,28 +603,36 @@ static void *syncer_main(void *arg)
 {
     struct wr *w = arg;
 
-    for (;;) {
-        struct wr_job *list;
+    struct wr_job *list, *last;
+
+    while ((list = handoff_take(&w->synced, &last)) != NULL) {
         struct sl_err err = {0};
         enum sl_status st;
+        int64_t t0 = sl_mono_ns();
 
-        pthread_mutex_lock(&w->smu);
-        while (w->shead == NULL && !w->sstopping)
-            pthread_cond_wait(&w->scv, &w->smu);
-        list = w->shead;
-        w->shead = w->stail = NULL;
-        pthread_cond_signal(&w->taken_cv);
-        pthread_mutex_unlock(&w->smu);
-        if (list == NULL)
-            break;                /* stopping, nothing left */
+        pthread_mutex_lock(&w->synced.mu);
+        w->syncing = true;
+        w->sync_t0 = t0;
+        pthread_mutex_unlock(&w->synced.mu);
         st = sync_wal(w, &err);
+        pthread_mutex_lock(&w->synced.mu);
+        w->syncing = false;
+        w->sync_est = mean_step(w->sync_est, sl_mono_ns() - t0);
+        pthread_cond_broadcast(&w->idle_cv);
+        pthread_mutex_unlock(&w->synced.mu);
         if (st != SL_OK) {
             /* The kernel may have dropped the pages it failed to write:
              * nothing written after this can be trusted to last. */
             sl_error("writer: %s; refusing all writes until restart", err.msg);
             atomic_store(&w->broken, true);
+            for (struct wr_job *j = list; j != NULL; j = j->next) {
+                if (j->status == SL_OK) {
+                    j->status = st;
+                    j->err = err;
+                }
+            }
         }
-        answer(w, list, st, &err);
+        handoff_push(&w->answers, list, last);
     }
     return NULL;
 }
@@ -572,19 +667,6 @@ static void finalize_stmts(struct wr *w)
     sqlite3_finalize(w->savepoint);
     sqlite3_finalize(w->release);
     sqlite3_finalize(w->rollback_to);
-}
-
-/* Lets the syncer answer what is queued, then joins it. */
-static void stop_syncer(struct wr *w)
-{
-    if (!w->have_syncer)
-        return;
-    pthread_mutex_lock(&w->smu);
-    w->sstopping = true;
-    pthread_cond_signal(&w->scv);
-    pthread_mutex_unlock(&w->smu);
-    pthread_join(w->syncer, NULL);
-    w->have_syncer = false;
 }
 
 struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
@@ -628,15 +710,20 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
         goto fail;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    pthread_mutex_init(&w->smu, NULL);
-    pthread_cond_init(&w->scv, NULL);
-    pthread_cond_init(&w->taken_cv, NULL);
-    if (sync_full) {
-        w->have_syncer = pthread_create(&w->syncer, NULL, syncer_main, w) == 0;
-        if (!w->have_syncer) {
-            sl_fail(err, SL_INTERNAL, "cannot start the syncer thread");
-            goto fail_threads;
-        }
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->idle_cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (!handoff_start(&w->answers, answerer_main, w)) {
+        sl_fail(err, SL_INTERNAL, "cannot start the answerer thread");
+        goto fail_threads;
+    }
+    if (sync_full && !handoff_start(&w->synced, syncer_main, w)) {
+        sl_fail(err, SL_INTERNAL, "cannot start the syncer thread");
+        goto fail_threads;
     }
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         sl_fail(err, SL_INTERNAL, "cannot start the writer thread");
@@ -644,12 +731,11 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
     }
     return w;
 fail_threads:
-    stop_syncer(w);
+    handoff_stop(&w->synced);
+    handoff_stop(&w->answers);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->smu);
-    pthread_cond_destroy(&w->scv);
-    pthread_cond_destroy(&w->taken_cv);
+    pthread_cond_destroy(&w->idle_cv);
 fail:
     finalize_stmts(w);
     sl_free(w->wal_path);
@@ -666,14 +752,13 @@ void wr_destroy(struct wr *w)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    stop_syncer(w);               /* answers what the writer handed over */
+    handoff_stop(&w->synced);     /* syncs what the writer handed over */
+    handoff_stop(&w->answers);    /* then answers all of it */
     finalize_stmts(w);
     db_close(w->db);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->smu);
-    pthread_cond_destroy(&w->scv);
-    pthread_cond_destroy(&w->taken_cv);
+    pthread_cond_destroy(&w->idle_cv);
     if (w->wal_fd >= 0)
         close(w->wal_fd);
     sl_free(w->wal_path);
