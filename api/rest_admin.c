@@ -44,6 +44,9 @@ void rest_admin_stats(struct route *r)
     json_object_set_new(w, "jobs", json_integer((json_int_t)ws.jobs));
     json_object_set_new(w, "merged", json_integer((json_int_t)ws.merged));
     json_object_set_new(w, "syncs", json_integer((json_int_t)ws.syncs));
+    json_object_set_new(w, "ingestJobs", json_integer((json_int_t)ws.ingests));
+    json_object_set_new(w, "commitMeanUs", json_integer(ws.commit_mean_ns / 1000));
+    json_object_set_new(w, "syncMeanUs", json_integer(ws.sync_mean_ns / 1000));
     json_object_set_new(o, "writer", w);
     json_object_set_new(o, "segments", json_integer(segs));
     reply_json(r->resp, 200, o);

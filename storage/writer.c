@@ -50,7 +50,7 @@ struct wr {
     struct wr_job *head, *tail;   /* queue */
     bool stopping;
     int64_t next_seq;             /* writer thread only */
-    atomic_ullong commits, jobs_done, merged;  /* for wr_get_stats */
+    atomic_ullong commits, jobs_done, merged, ingests;  /* for wr_get_stats */
     struct segstore_stmts ss;     /* segment inserts */
     sqlite3_stmt *upd_stream, *upd_group, *upd_seq;
     int64_t fresh_rows;           /* fresh segments stored (writer thread) */
@@ -70,6 +70,7 @@ struct wr {
     int64_t sync_est;             /* how long a sync takes (ns, running mean) */
     pthread_cond_t idle_cv;       /* a sync ended (CLOCK_MONOTONIC) */
     int64_t commit_est;           /* writer thread: how long a commit takes */
+    atomic_llong commit_mean;     /* the same, for wr_get_stats */
     int wal_fd;                   /* syncer thread only; -1 until opened */
     atomic_bool broken;           /* a sync failed: refuse all writes */
     atomic_ullong syncs;
@@ -347,6 +348,8 @@ static void commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         size_t g = 0;
+        if (jobs[i]->kind == WR_INGEST)
+            atomic_fetch_add(&w->ingests, 1);
         if (taken[i])
             continue;
         taken[i] = true;
@@ -484,6 +487,7 @@ static void *writer_main(void *arg)
         t0 = sl_mono_ns();
         commit_batch(w, jobs, n);
         w->commit_est = mean_step(w->commit_est, sl_mono_ns() - t0);
+        atomic_store(&w->commit_mean, w->commit_est);
         for (size_t i = 0; i < n; i++)
             jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
         handoff_push(w->sync_full ? &w->synced : &w->answers, jobs[0],
@@ -525,8 +529,6 @@ static struct wr_job *handoff_take(struct handoff *h, struct wr_job **last)
 
 static bool handoff_start(struct handoff *h, void *(*fn)(void *), void *arg)
 {
-    pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
     h->running = pthread_create(&h->thread, NULL, fn, arg) == 0;
     return h->running;
 }
@@ -542,8 +544,36 @@ static void handoff_stop(struct handoff *h)
     pthread_mutex_unlock(&h->mu);
     pthread_join(h->thread, NULL);
     h->running = false;
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
+}
+
+/* Mutexes and condition variables of the writer and its handoffs; the
+ * synced handoff's mutex also guards the pacing fields (wr_get_stats reads
+ * them with sync normal too). */
+static void sync_init(struct wr *w)
+{
+    pthread_condattr_t ca;
+
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->synced.mu, NULL);
+    pthread_cond_init(&w->synced.cv, NULL);
+    pthread_mutex_init(&w->answers.mu, NULL);
+    pthread_cond_init(&w->answers.cv, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->idle_cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+static void sync_fini(struct wr *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->synced.mu);
+    pthread_cond_destroy(&w->synced.cv);
+    pthread_mutex_destroy(&w->answers.mu);
+    pthread_cond_destroy(&w->answers.cv);
+    pthread_cond_destroy(&w->idle_cv);
 }
 
 /* Calls done for every job of each list handed over. */
@@ -708,15 +738,7 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
         db_prepare(db, "RELEASE job", &w->release, err) != SL_OK ||
         db_prepare(db, "ROLLBACK TO job", &w->rollback_to, err) != SL_OK)
         goto fail;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    {
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&w->idle_cv, &ca);
-        pthread_condattr_destroy(&ca);
-    }
+    sync_init(w);
     if (!handoff_start(&w->answers, answerer_main, w)) {
         sl_fail(err, SL_INTERNAL, "cannot start the answerer thread");
         goto fail_threads;
@@ -733,9 +755,7 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
 fail_threads:
     handoff_stop(&w->synced);
     handoff_stop(&w->answers);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    pthread_cond_destroy(&w->idle_cv);
+    sync_fini(w);
 fail:
     finalize_stmts(w);
     sl_free(w->wal_path);
@@ -756,9 +776,7 @@ void wr_destroy(struct wr *w)
     handoff_stop(&w->answers);    /* then answers all of it */
     finalize_stmts(w);
     db_close(w->db);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    pthread_cond_destroy(&w->idle_cv);
+    sync_fini(w);
     if (w->wal_fd >= 0)
         close(w->wal_fd);
     sl_free(w->wal_path);
@@ -822,4 +840,9 @@ void wr_get_stats(struct wr *w, struct wr_stats *out)
     out->jobs = atomic_load(&w->jobs_done);
     out->merged = atomic_load(&w->merged);
     out->syncs = atomic_load(&w->syncs);
+    out->ingests = atomic_load(&w->ingests);
+    out->commit_mean_ns = atomic_load(&w->commit_mean);
+    pthread_mutex_lock(&w->synced.mu);
+    out->sync_mean_ns = w->sync_est;
+    pthread_mutex_unlock(&w->synced.mu);
 }

@@ -74,6 +74,9 @@ struct wr_stats {
     uint64_t jobs;          /* jobs completed */
     uint64_t merged;        /* ingest jobs merged into a neighbour's segment */
     uint64_t syncs;         /* fdatasyncs of the WAL by the syncer */
+    uint64_t ingests;       /* ingest jobs taken into a commit */
+    int64_t commit_mean_ns; /* running means of a commit's and a sync's time */
+    int64_t sync_mean_ns;
 };
 
 /* Takes ownership of db (the write connection, opened with
