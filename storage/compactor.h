@@ -28,6 +28,13 @@ struct compact_opts {
     bool thorough;      /* merge every run whole (on demand) instead of
                            tiered (background: see compactor.c) */
     int max_merges;     /* rewrites at most (0: no cap) */
+    /* Background passes yield to ingest: when ingest jobs reached the
+     * writer while the pass worked, it naps nine times as long as it
+     * worked (a tenth of a core), by calling nap(nap_ctx, ms), which
+     * returns false when the pass should stop (shutdown). NULL: no naps
+     * (compaction on demand). */
+    bool (*nap)(void *ctx, int ms);
+    void *nap_ctx;
 };
 
 /* One pass over every live stream. Adds to *st. */

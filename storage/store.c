@@ -60,6 +60,7 @@ struct store {
                                     (guarded by pool_mu) */
     int n_idle_scan;
     pthread_mutex_t compact_mu;  /* one compaction at a time */
+    atomic_int compact_callers;  /* on-demand compactions waiting or running */
     /* name cache */
     pthread_mutex_t names_mu;
     struct name_entry *names;    /* STORE_NAME_CACHE slots, direct-mapped */
@@ -178,6 +179,14 @@ static enum sl_status purge_apply(sqlite3 *db, void *arg, struct sl_err *err)
     return cat_purge_step(db, STORE_PURGE_BATCH, arg, err);
 }
 
+/* compact_opts.nap of background passes: a pass that naps for ingest
+ * stops early when compaction on demand waits for it. */
+static bool compact_nap(void *ctx, int ms)
+{
+    struct store *s = ctx;
+    return atomic_load(&s->compact_callers) == 0 && bg_sleep(s, ms);
+}
+
 static void *maintain_main(void *arg)
 {
     struct store *s = arg;
@@ -201,7 +210,9 @@ static void *maintain_main(void *arg)
             pthread_mutex_lock(&s->compact_mu);
             struct compact_opts co = {.level = s->opts.compact_level,
                                       .thorough = false,
-                                      .max_merges = 64};
+                                      .max_merges = 64,
+                                      .nap = compact_nap,
+                                      .nap_ctx = s};
             if (compact_pass(s->maint_db, s->wr, &co, &cs, &err) != SL_OK)
                 sl_warn("compaction failed: %s", err.msg);
             pthread_mutex_unlock(&s->compact_mu);
@@ -614,6 +625,7 @@ enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
     sqlite3 *db = store_reader(s);
 
     memset(out, 0, sizeof(*out));
+    atomic_fetch_add(&s->compact_callers, 1);
     pthread_mutex_lock(&s->compact_mu);
     for (int pass = 0; pass < 64 && st == SL_OK; pass++) {
         int64_t before = out->merges;
@@ -624,6 +636,7 @@ enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
             break;
     }
     pthread_mutex_unlock(&s->compact_mu);
+    atomic_fetch_sub(&s->compact_callers, 1);
     store_reader_release(s, db);
     return st;
 }
