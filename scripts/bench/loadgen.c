@@ -2,7 +2,8 @@
  * generator of scripts/bench-ingest. Reads sluice-gen rows, pre-builds every
  * JSON request body (batches as large as CloudWatch allows, or exactly K
  * events), then C threads, one connection each, post them as fast as the
- * server answers. It must never be the bottleneck: bodies are reused, replies
+ * server answers. With --get PATH they send bodiless GETs instead: the
+ * rate of the HTTP layer alone, the ceiling of any 1-event scenario. It must never be the bottleneck: bodies are reused, replies
  * are parsed only for status, Content-Length and the accepted count. */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,6 +47,7 @@ struct opts {
     long batch_bytes;           /* CloudWatch-counted bytes per batch */
     long batch_events;          /* exact events per batch (0 = fill batch_bytes) */
     double duration;            /* seconds; 0 = post every body once */
+    const char *get_path;       /* GET this path instead of posting events */
 };
 
 /* One pre-built request body. */
@@ -557,7 +559,7 @@ static void *client_main(void *arg)
             {c->prefix, c->prefix_len}, {clen, (size_t)k}, {b->data, b->len}};
         struct reply rep;
         c->requests++;
-        if (!send_all(c->fd, iov, 3) || !read_reply(c, &rep)) {
+        if (!send_all(c->fd, iov, o->get_path ? 1 : 3) || !read_reply(c, &rep)) {
             c->errors++;
             keep_first(sh, sh->first_err, "connection lost, errno", errno, "", 0);
             c->reconnects++;
@@ -569,8 +571,10 @@ static void *client_main(void *arg)
         }
         now(&t2);
         add_latency(c, ts_diff(&t1, &t2));
-        if (rep.status == 200)
+        if (rep.status == 200 && !o->get_path)
             count_reply(c, &rep, b);
+        else if (rep.status == 200)
+            ;
         else {
             c->errors++;
             keep_first(sh, sh->first_err, "HTTP", rep.status, rep.body, rep.body_len);
@@ -609,6 +613,8 @@ static void usage(FILE *f)
         "  --duration SEC      post bodies round-robin for SEC seconds\n"
         "                      (default: post every body once)\n"
         "  --label NAME        name printed with the results\n"
+        "  --get PATH          send bodiless GET PATH requests instead (with\n"
+        "                      --duration; --group and --input are not needed)\n"
         "FILE holds rows \"timestamp_ms<TAB>message\" (sluice-gen). Prints a\n"
         "summary on stderr and one line \"RESULT key=value ...\" on stdout.\n"
         "Exit status 1 when any request failed or any event was rejected.\n");
@@ -658,6 +664,8 @@ int main(int argc, char **argv)
             ok = parse_long(v, &o.limit);
         else if (strcmp(a, "--duration") == 0)
             ok = parse_double(v, &o.duration);
+        else if (strcmp(a, "--get") == 0)
+            o.get_path = v;
         else {
             fprintf(stderr, "sluice-loadgen: unknown option %s\n", a);
             usage(stderr);
@@ -669,7 +677,11 @@ int main(int argc, char **argv)
         }
         ai += 2;
     }
-    if (!o.port || !o.group || !o.input) {
+    if (o.get_path && o.duration <= 0) {
+        fprintf(stderr, "sluice-loadgen: --get needs --duration\n");
+        return 2;
+    }
+    if (!o.port || (!o.get_path && (!o.group || !o.input))) {
         usage(stderr);
         return 2;
     }
@@ -678,7 +690,15 @@ int main(int argc, char **argv)
     struct timespec p0, p1;
     now(&p0);
     struct rows rows;
-    rows_load(o.input, o.limit, &rows);
+    if (o.get_path) {           /* one unused body keeps the loop uniform */
+        static int64_t ts0;
+        static const char *msg0 = "";
+        static uint32_t len0;
+        rows = (struct rows){.n = 1, .ts = &ts0, .msg = &msg0, .len = &len0};
+        o.input = "--get";
+    } else {
+        rows_load(o.input, o.limit, &rows);
+    }
     struct shared sh = {.o = &o};
     sh.bodies = bodies_build(&rows, &o, &sh.nbodies);
     now(&p1);
@@ -695,7 +715,7 @@ int main(int argc, char **argv)
             ts_diff(&p0, &p1));
 
     char genc[1600], senc[1600];
-    pct_encode(o.group, genc, sizeof(genc));
+    pct_encode(o.group ? o.group : "", genc, sizeof(genc));
     struct client *cl = calloc((size_t)o.clients, sizeof(*cl));
     if (!cl) {
         fprintf(stderr, "sluice-loadgen: out of memory\n");
@@ -713,10 +733,13 @@ int main(int argc, char **argv)
         pct_encode(sname, senc, sizeof(senc));
         c->id = (int)n;
         c->sh = &sh;
-        int k = snprintf(c->prefix, sizeof(c->prefix),
-                         "POST /api/v1/groups/%s/streams/%s/events?create=true HTTP/1.1\r\n"
-                         "Host: %s:%s\r\nContent-Type: application/json\r\n"
-                         "Content-Length: ", genc, senc, o.host, o.port);
+        int k = o.get_path
+            ? snprintf(c->prefix, sizeof(c->prefix), "GET %s HTTP/1.1\r\nHost: %s:%s\r\n\r\n",
+                       o.get_path, o.host, o.port)
+            : snprintf(c->prefix, sizeof(c->prefix),
+                       "POST /api/v1/groups/%s/streams/%s/events?create=true HTTP/1.1\r\n"
+                       "Host: %s:%s\r\nContent-Type: application/json\r\n"
+                       "Content-Length: ", genc, senc, o.host, o.port);
         if (k < 0 || (size_t)k >= sizeof(c->prefix)) {
             fprintf(stderr, "sluice-loadgen: names too long\n");
             return 2;
@@ -803,10 +826,12 @@ int main(int argc, char **argv)
     for (size_t n = 0; n < sh.nbodies; n++)
         free(sh.bodies[n].data);
     free(sh.bodies);
-    free(rows.buf);
-    free(rows.ts);
-    free(rows.msg);
-    free(rows.len);
+    if (!o.get_path) {
+        free(rows.buf);
+        free(rows.ts);
+        free(rows.msg);
+        free(rows.len);
+    }
     pthread_barrier_destroy(&sh.start);
     pthread_mutex_destroy(&sh.err_lock);
     return err || rej || failed || (o.duration <= 0 && ev != want) ? 1 : 0;
