@@ -140,12 +140,101 @@ const char *sl_memsearch(const char *hay, size_t n, const char *needle,
     return memmem(hay + i, n - i, needle, m); /* fewer than 16 starts left */
 }
 
+/* Appends the hits flagged in mask (bit j: byte base + j) to pos[*n...];
+ * false once there would be more than max. */
+static bool put_hits(unsigned mask, size_t base, uint32_t *pos, size_t *n,
+                     size_t max)
+{
+    while (mask != 0) {
+        if (*n == max)
+            return false;
+        pos[(*n)++] = (uint32_t)(base + (unsigned)__builtin_ctz(mask));
+        mask &= mask - 1;
+    }
+    return true;
+}
+
+#ifdef HAVE_AVX2_PATH
+/* sl_memchr_all for len >= 32, 32 bytes a step; the tail is the last 32
+ * bytes less those already seen. */
+__attribute__((target("avx2")))
+static size_t chr_all_avx2(const char *s, size_t len, char c, uint32_t *pos,
+                           size_t max)
+{
+    const __m256i cc = _mm256_set1_epi8(c);
+    size_t n = 0, i = 0;
+    unsigned m;
+
+    for (; len - i >= 32; i += 32) {
+        m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+            _mm256_loadu_si256((const __m256i *)(const void *)(s + i)), cc));
+        if (!put_hits(m, i, pos, &n, max))
+            return max + 1;
+    }
+    if (i < len) {
+        m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+            _mm256_loadu_si256((const __m256i *)(const void *)(s + len - 32)), cc));
+        if (!put_hits(m >> (32 - (len - i)), i, pos, &n, max))
+            return max + 1;
+    }
+    return n;
+}
+#endif
+
+size_t sl_memchr_all(const char *s, size_t len, char c, uint32_t *pos,
+                     size_t max)
+{
+    const __m128i cc = _mm_set1_epi8(c);
+    size_t n = 0, i = 0;
+    unsigned m;
+
+#ifdef HAVE_AVX2_PATH
+    if (len >= 32 && USE_AVX2())
+        return chr_all_avx2(s, len, c, pos, max);
+#endif
+    for (; len - i >= 16; i += 16) {
+        m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(s + i)), cc));
+        if (!put_hits(m, i, pos, &n, max))
+            return max + 1;
+    }
+    if (i < len && len >= 16) {
+        m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), cc));
+        if (!put_hits(m >> (16 - (len - i)), i, pos, &n, max))
+            return max + 1;
+        i = len;
+    }
+    for (; i < len; i++) {
+        if (s[i] != c)
+            continue;
+        if (n == max)
+            return max + 1;
+        pos[n++] = (uint32_t)i;
+    }
+    return n;
+}
+
 #else
 
 const char *sl_memsearch(const char *hay, size_t n, const char *needle,
                          size_t m)
 {
     return memmem(hay, n, needle, m);
+}
+
+size_t sl_memchr_all(const char *s, size_t len, char c, uint32_t *pos,
+                     size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != c)
+            continue;
+        if (n == max)
+            return max + 1;
+        pos[n++] = (uint32_t)i;
+    }
+    return n;
 }
 
 #endif

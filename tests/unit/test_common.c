@@ -205,4 +205,39 @@ TEST(memsearch_agrees_with_memmem)
     CHECK(sl_memsearch("", 0, "", 0) != NULL);
 }
 
+TEST(memchr_all_agrees_with_a_byte_loop)
+{
+    /* Every length up to 200 (the 16- and 32-byte loops and their
+     * overlapping tails), dense and sparse hits, caps below, at and above
+     * the count; the AVX2 loop (where the CPU has it) and the SSE2 loop. */
+    static char s[200];
+    uint32_t got[201], want[201];
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    for (int round = 0; round < 2; round++) {
+#ifdef SLUICE_TESTING
+        sl_memsearch_no_avx2(round == 1);
+#endif
+        for (size_t len = 0; len <= sizeof(s); len++) {
+            size_t nwant = 0;
+            for (size_t i = 0; i < len; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                s[i] = (x % (len % 3 + 2)) == 0 ? ' ' : 'x';
+                if (s[i] == ' ')
+                    want[nwant++] = (uint32_t)i;
+            }
+            CHECK(sl_memchr_all(s, len, ' ', got, 200) == nwant);
+            CHECK(memcmp(got, want, nwant * sizeof(*got)) == 0);
+            if (nwant > 0) {
+                /* one fewer allowed: max + 1, and the first max written */
+                CHECK(sl_memchr_all(s, len, ' ', got, nwant - 1) == nwant);
+                CHECK(memcmp(got, want, (nwant - 1) * sizeof(*got)) == 0);
+            }
+            CHECK(sl_memchr_all(s, len, '#', got, 0) == 0);
+        }
+    }
+#ifdef SLUICE_TESTING
+    sl_memsearch_no_avx2(false);
+#endif
+}
+
 TEST_MAIN()
