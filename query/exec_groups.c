@@ -79,6 +79,22 @@ static size_t encode_key(const struct val *by, size_t n, char *key, size_t cap)
     return len;
 }
 
+/* Whether two encoded keys of n bytes are equal. Most keys are one number
+ * or a short string (9 to 16 bytes): two overlapping 8-byte loads instead
+ * of a call to memcmp, which was a twentieth of `stats ... by bin(5m)`. */
+static bool key_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t a0, b0, a1, b1;
+
+    if (n < 8 || n > 16)
+        return memcmp(a, b, n) == 0;
+    memcpy(&a0, a, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&a1, a + n - 8, 8);
+    memcpy(&b1, b + n - 8, 8);
+    return a0 == b0 && a1 == b1;
+}
+
 /* Open addressing with linear probing over (hash, group) pairs: a probe
  * compares hashes without touching the group, so a miss costs one cache
  * line, not one per chained group. */
@@ -128,7 +144,7 @@ static enum sl_status lookup(struct gtable *g, const char *key, size_t keylen,
     slots = g->buckets;
     for (i = h & (g->nbuckets - 1); slots[i].g != NULL; i = (i + 1) & (g->nbuckets - 1)) {
         x = slots[i].g;
-        if (slots[i].hash == h && x->keylen == keylen && memcmp(x->key, key, keylen) == 0) {
+        if (slots[i].hash == h && x->keylen == keylen && key_eq(x->key, key, keylen)) {
             *out = x;
             return SL_OK;
         }
@@ -180,7 +196,7 @@ enum sl_status gt_add(struct gtable *g, const struct val *by,
         keylen = encode_key(by, g->sp->nby, key, cap);
     }
     x = g->last;
-    if (x == NULL || x->keylen != keylen || memcmp(x->key, key, keylen) != 0) {
+    if (x == NULL || x->keylen != keylen || !key_eq(x->key, key, keylen)) {
         st = lookup(g, key, keylen, hash_key(key, keylen), by, &x);
         g->last = st == SL_OK ? x : NULL;
     } else {
