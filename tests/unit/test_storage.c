@@ -14,6 +14,7 @@
 #include "tests/harness.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -505,6 +506,104 @@ TEST(fresh_segments_are_merged_per_stream_in_bulk)
     ingest_all(s, bs, 1);
     CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM segments WHERE fresh = 1"),
                  0);
+    store_close(s);
+    fresh_dir();
+}
+
+/* Posts 1-event batches to one stream until told to stop. */
+struct trickle {
+    struct store *s;
+    int64_t gid, sid;
+    atomic_bool stop;
+    int posted;
+};
+
+static void *trickle_main(void *arg)
+{
+    struct trickle *t = arg;
+    static struct batch b;
+    while (!atomic_load(&t->stop)) {
+        int64_t ts = 7000 + t->posted;
+        make_batch(&b, t->sid, t->gid, &ts, 1, t->posted++);
+        ingest_all(t->s, &b, 1);
+    }
+    return NULL;
+}
+
+/* compact_opts.nap of the test: counts, never sleeps; stops the pass at
+ * the first call when *stop_at_first. */
+struct naps {
+    int calls;
+    bool stop_at_first;
+};
+
+static bool count_nap(void *ctx, int ms)
+{
+    struct naps *n = ctx;
+    CHECK(ms >= 1 && ms <= 1000);
+    n->calls++;
+    return !n->stop_at_first;
+}
+
+TEST(background_compaction_naps_while_ingest_runs)
+{
+    enum { STREAMS = 300 };
+    static struct batch bs[STREAMS];
+    struct sl_err err = {0};
+    struct compact_stats cs = {0};
+    struct trickle t = {0};
+    struct naps naps = {0};
+    pthread_t th;
+    int64_t gid, sid[STREAMS], ts = 1000;
+    fresh_dir();
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    for (int k = 0; k < STREAMS; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "s%d", k);
+        REQUIRE_OK(store_ensure_stream(s, "g", name, &gid, &sid[k], &err));
+    }
+    REQUIRE_OK(store_ensure_stream(s, "g", "live", &t.gid, &t.sid, &err));
+    /* two small segments a stream: one rewrite each */
+    for (int r = 0; r < 2; r++) {
+        for (int k = 0; k < STREAMS; k++)
+            make_batch(&bs[k], sid[k], gid, &ts, 1, r);
+        ingest_all(s, bs, STREAMS);
+    }
+    int64_t segs = query_int(s, "SELECT count(*) FROM segments");
+    struct compact_opts co = {.level = 0, .nap = count_nap, .nap_ctx = &naps};
+    sqlite3 *db = store_reader(s);
+
+    /* Without ingest beside it a pass never naps. */
+    naps.stop_at_first = true;
+    CHECK_OK(compact_pass(db, store_writer(s), &co, &cs, &err));
+    CHECK_EQ_INT(naps.calls, 0);
+    CHECK_EQ_INT(cs.merges, STREAMS);
+
+    /* Again, with ingest running: it naps, and a nap that says stop ends
+     * the pass early with what it did swapped in. */
+    for (int k = 0; k < STREAMS; k++)
+        make_batch(&bs[k], sid[k], gid, &ts, 1, 2);
+    ingest_all(s, bs, STREAMS);
+    t.s = s;
+    REQUIRE(pthread_create(&th, NULL, trickle_main, &t) == 0);
+    while (t.posted < 3)
+        usleep(1000);
+    memset(&cs, 0, sizeof(cs));
+    CHECK_OK(compact_pass(db, store_writer(s), &co, &cs, &err));
+    CHECK_EQ_INT(naps.calls, 1);
+    CHECK(cs.merges >= 1 && cs.merges < STREAMS);
+    naps.stop_at_first = false;
+    memset(&cs, 0, sizeof(cs));
+    CHECK_OK(compact_pass(db, store_writer(s), &co, &cs, &err));
+    atomic_store(&t.stop, true);
+    pthread_join(th, NULL);
+    CHECK(naps.calls > 1);
+    store_reader_release(s, db);
+    /* nothing lost: every stream holds its three events */
+    CHECK_EQ_INT(query_int(s, "SELECT sum(count) FROM segments"),
+                 3 * STREAMS + t.posted);
+    CHECK(query_int(s, "SELECT count(*) FROM segments") < segs);
     store_close(s);
     fresh_dir();
 }
