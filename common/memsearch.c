@@ -9,6 +9,20 @@
 #include <stdbool.h>
 #include <string.h>
 
+/* sl_memchr_all a byte at a time from s[i], with n offsets already in pos. */
+static size_t chr_all_from(const char *s, size_t i, size_t len, char c,
+                           uint32_t *pos, size_t n, size_t max)
+{
+    for (; i < len; i++) {
+        if (s[i] != c)
+            continue;
+        if (n == max)
+            return max + 1;
+        pos[n++] = (uint32_t)i;
+    }
+    return n;
+}
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -205,14 +219,7 @@ size_t sl_memchr_all(const char *s, size_t len, char c, uint32_t *pos,
             return max + 1;
         i = len;
     }
-    for (; i < len; i++) {
-        if (s[i] != c)
-            continue;
-        if (n == max)
-            return max + 1;
-        pos[n++] = (uint32_t)i;
-    }
-    return n;
+    return chr_all_from(s, i, len, c, pos, n, max);
 }
 
 #else
@@ -226,15 +233,7 @@ const char *sl_memsearch(const char *hay, size_t n, const char *needle,
 size_t sl_memchr_all(const char *s, size_t len, char c, uint32_t *pos,
                      size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != c)
-            continue;
-        if (n == max)
-            return max + 1;
-        pos[n++] = (uint32_t)i;
-    }
-    return n;
+    return chr_all_from(s, 0, len, c, pos, 0, max);
 }
 
 #endif

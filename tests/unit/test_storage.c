@@ -439,6 +439,17 @@ TEST(background_compaction_is_tiered)
     fresh_dir();
 }
 
+/* Creates streams s0 .. s<n-1> of group g. */
+static void make_streams(struct store *s, int n, int64_t *gid, int64_t *sid)
+{
+    struct sl_err err = {0};
+    for (int k = 0; k < n; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "s%d", k);
+        REQUIRE_OK(store_ensure_stream(s, "g", name, gid, &sid[k], &err));
+    }
+}
+
 TEST(fresh_segments_are_merged_per_stream_in_bulk)
 {
     enum { STREAMS = 4, ROUNDS = 300 };
@@ -449,11 +460,7 @@ TEST(fresh_segments_are_merged_per_stream_in_bulk)
     fresh_dir();
     struct store *s = open_store();
     REQUIRE(s != NULL);
-    for (int k = 0; k < STREAMS; k++) {
-        char name[16];
-        snprintf(name, sizeof(name), "s%d", k);
-        REQUIRE_OK(store_ensure_stream(s, "g", name, &gid, &sid[k], &err));
-    }
+    make_streams(s, STREAMS, &gid, sid);
     for (int r = 0; r < ROUNDS; r++) {
         for (int k = 0; k < STREAMS; k++) {
             int64_t ts = 5000 + (r * 37) % ROUNDS;
@@ -558,11 +565,7 @@ TEST(background_compaction_naps_while_ingest_runs)
     fresh_dir();
     struct store *s = open_store();
     REQUIRE(s != NULL);
-    for (int k = 0; k < STREAMS; k++) {
-        char name[16];
-        snprintf(name, sizeof(name), "s%d", k);
-        REQUIRE_OK(store_ensure_stream(s, "g", name, &gid, &sid[k], &err));
-    }
+    make_streams(s, STREAMS, &gid, sid);
     REQUIRE_OK(store_ensure_stream(s, "g", "live", &t.gid, &t.sid, &err));
     /* two small segments a stream: one rewrite each */
     for (int r = 0; r < 2; r++) {
