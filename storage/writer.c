@@ -44,11 +44,7 @@ struct handoff {
 
 struct wr {
     sqlite3 *db;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct wr_job *head, *tail;   /* queue */
-    bool stopping;
+    struct handoff queue;         /* submitted jobs, and the writer thread */
     int64_t next_seq;             /* writer thread only */
     atomic_ullong commits, jobs_done, merged, ingests;  /* for wr_get_stats */
     struct segstore_stmts ss;     /* segment inserts */
@@ -456,21 +452,21 @@ static void *writer_main(void *arg)
         size_t n = 0;
         int64_t t0;
 
-        pthread_mutex_lock(&w->mu);
-        while (w->head == NULL && !w->stopping)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (w->head == NULL && w->stopping) {
-            pthread_mutex_unlock(&w->mu);
+        pthread_mutex_lock(&w->queue.mu);
+        while (w->queue.head == NULL && !w->queue.stopping)
+            pthread_cond_wait(&w->queue.cv, &w->queue.mu);
+        if (w->queue.head == NULL && w->queue.stopping) {
+            pthread_mutex_unlock(&w->queue.mu);
             break;
         }
         if (w->sync_full) {
-            pthread_mutex_unlock(&w->mu);
+            pthread_mutex_unlock(&w->queue.mu);
             pace_commit(w);
-            pthread_mutex_lock(&w->mu);
+            pthread_mutex_lock(&w->queue.mu);
         }
-        list = w->head;
-        w->head = w->tail = NULL;
-        pthread_mutex_unlock(&w->mu);
+        list = w->queue.head;
+        w->queue.head = w->queue.tail = NULL;
+        pthread_mutex_unlock(&w->queue.mu);
 
         for (j = list; j != NULL; j = j->next) {
             if (n == cap) {
@@ -488,15 +484,15 @@ static void *writer_main(void *arg)
         }
         if (j != NULL) {
             /* Could not take all of them: put the rest back in front. */
-            pthread_mutex_lock(&w->mu);
+            pthread_mutex_lock(&w->queue.mu);
             struct wr_job *last = j;
             while (last->next != NULL)
                 last = last->next;
-            last->next = w->head;
-            if (w->head == NULL)
-                w->tail = last;
-            w->head = j;
-            pthread_mutex_unlock(&w->mu);
+            last->next = w->queue.head;
+            if (w->queue.head == NULL)
+                w->queue.tail = last;
+            w->queue.head = j;
+            pthread_mutex_unlock(&w->queue.mu);
         }
         if (n == 0)
             continue;
@@ -570,8 +566,8 @@ static void sync_init(struct wr *w)
 {
     pthread_condattr_t ca;
 
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->queue.mu, NULL);
+    pthread_cond_init(&w->queue.cv, NULL);
     pthread_mutex_init(&w->synced.mu, NULL);
     pthread_cond_init(&w->synced.cv, NULL);
     pthread_mutex_init(&w->answers.mu, NULL);
@@ -584,8 +580,8 @@ static void sync_init(struct wr *w)
 
 static void sync_fini(struct wr *w)
 {
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->queue.mu);
+    pthread_cond_destroy(&w->queue.cv);
     pthread_mutex_destroy(&w->synced.mu);
     pthread_cond_destroy(&w->synced.cv);
     pthread_mutex_destroy(&w->answers.mu);
@@ -764,7 +760,7 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
         sl_fail(err, SL_INTERNAL, "cannot start the syncer thread");
         goto fail_threads;
     }
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+    if (!handoff_start(&w->queue, writer_main, w)) {
         sl_fail(err, SL_INTERNAL, "cannot start the writer thread");
         goto fail_threads;
     }
@@ -784,11 +780,7 @@ void wr_destroy(struct wr *w)
 {
     if (w == NULL)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
+    handoff_stop(&w->queue);      /* commits what was submitted */
     handoff_stop(&w->synced);     /* syncs what the writer handed over */
     handoff_stop(&w->answers);    /* then answers all of it */
     finalize_stmts(w);
@@ -803,14 +795,7 @@ void wr_destroy(struct wr *w)
 void wr_submit(struct wr *w, struct wr_job *job)
 {
     job->next = NULL;
-    pthread_mutex_lock(&w->mu);
-    if (w->tail != NULL)
-        w->tail->next = job;
-    else
-        w->head = job;
-    w->tail = job;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    handoff_push(&w->queue, job, job);
 }
 
 struct run_wait {
