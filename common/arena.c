@@ -99,3 +99,22 @@ char *arena_strndup(struct arena *a, const char *s, size_t len)
     p[len] = '\0';
     return p;
 }
+
+void arena_adopt(struct arena *dst, struct arena *src)
+{
+    struct arena_chunk *last = src->head;
+
+    if (last == NULL)
+        return;
+    while (last->next != NULL)
+        last = last->next;
+    if (dst->head == NULL) {
+        dst->head = src->head;
+    } else {
+        last->next = dst->head->next;
+        dst->head->next = src->head;
+    }
+    dst->used += src->used;
+    src->head = NULL;
+    src->used = 0;
+}

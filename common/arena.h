@@ -26,5 +26,9 @@ void arena_reset(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);
 /* Copies s[0..len) into the arena with a terminating NUL. */
 char *arena_strndup(struct arena *a, const char *s, size_t len);
+/* Moves every chunk of src into dst (behind dst's current chunk), so what
+ * was allocated from src lives as long as dst; src is left empty. dst's
+ * cap is not checked. */
+void arena_adopt(struct arena *dst, struct arena *src);
 
 #endif

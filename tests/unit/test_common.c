@@ -76,6 +76,32 @@ TEST(arena_cap_and_reset)
     arena_fini(&a);
 }
 
+TEST(arena_adopt_keeps_memory_alive)
+{
+    struct arena a, b;
+    arena_init(&a, 64, 0);
+    arena_init(&b, 64, 0);
+    char *pa = arena_strndup(&a, "kept by a", 9);
+    char *pb1 = arena_strndup(&b, "moved from b", 12);
+    char *pb2 = arena_alloc(&b, 300);           /* a big one-off chunk */
+    REQUIRE(pa != NULL && pb1 != NULL && pb2 != NULL);
+    memset(pb2, 'z', 300);
+    arena_adopt(&a, &b);
+    CHECK(b.head == NULL && b.used == 0);
+    arena_fini(&b);                             /* frees nothing of a's */
+    CHECK(arena_alloc(&b, 8) != NULL);          /* b is usable again */
+    arena_fini(&b);
+    CHECK_EQ_STR(pa, "kept by a");
+    CHECK_EQ_STR(pb1, "moved from b");
+    CHECK(pb2[0] == 'z' && pb2[299] == 'z');
+    CHECK(arena_alloc(&a, 16) != NULL);          /* a allocates as before */
+    arena_adopt(&a, &b);                         /* an empty src: no-op */
+    arena_init(&b, 64, 0);
+    arena_adopt(&b, &a);                         /* into an empty dst */
+    CHECK_EQ_STR(pb1, "moved from b");
+    arena_fini(&b);                              /* frees all (ASan: no leak) */
+}
+
 TEST(time_parse_forms)
 {
     static const struct {
