@@ -693,6 +693,61 @@ TEST(partial_results_match_the_final_one)
     qx_free(q);
 }
 
+/* Runs text with one segment a round (a merge of both workers' groups
+ * after every segment) and returns the final result. */
+static struct qx_result *run_small_rounds(const char *text)
+{
+    struct qx_opts o = {.workers = 2, .mem_cap = 64 << 20, .round_bytes = 1,
+                        .publish_ms = -1, .now_ms = T0 + 3600000};
+    struct qx_group g = {.id = group_id, .name = "app"};
+    struct got got = {0};
+    struct qx *q;
+    struct sl_err err = {0};
+
+    if (qx_compile(text, strlen(text), T0, T0 + 10LL * NEV * STEP, 0, &o, &q, &err) != SL_OK)
+        return NULL;
+    if (qx_add_group(q, &g, &err) != SL_OK || qx_run(q, store, publish, &got, &err) != SL_OK) {
+        qx_result_free(got.final);
+        got.final = NULL;
+    }
+    qx_free(q);
+    return got.final;
+}
+
+TEST(merging_partial_groups_changes_no_cell)
+{
+    /* Groups that meet in several workers and rounds are merged, groups
+     * new to the merged table are moved into it: every aggregation, those
+     * that keep memory of their own included, must come out the same as
+     * from one round. */
+    const char *text =
+        "parse @message \"user=* ms=* path=*\" as user, ms, path"
+        " | stats count(*) as n, sum(ms) as s, avg(ms) as a, min(ms) as lo,"
+        " max(ms) as hi, pct(ms, 90) as p, stddev(ms) as sd,"
+        " count_distinct(path) as d, earliest(path) as e, latest(path) as l,"
+        " sortsFirst(path) as f by user, bin(1m) as t | sort user, t";
+    struct qx_result *one = run(text), *many = run_small_rounds(text);
+
+    REQUIRE(one != NULL && many != NULL);
+    REQUIRE(one->nrows > 10);
+    REQUIRE_EQ_INT(many->nrows, one->nrows);
+    for (size_t i = 0; i < one->nrows; i++) {
+        REQUIRE_EQ_INT(many->rows[i].ncells, one->rows[i].ncells);
+        for (size_t c = 0; c < one->rows[i].ncells; c++) {
+            const char *f = one->rows[i].cells[c].field;
+            const char *want = one->rows[i].cells[c].value;
+            const char *got = cell(&many->rows[i], f);
+            if (strcmp(f, "a") == 0 || strcmp(f, "sd") == 0)
+                CHECK(got != NULL && fabs(strtod(got, NULL) - strtod(want, NULL)) <
+                                         1e-9 * (1 + fabs(strtod(want, NULL))));
+            else
+                CHECK_EQ_STR(got, want);
+        }
+    }
+    qx_result_free(one);
+    qx_result_free(many);
+}
+
 TEST(malformed_query_never_scans)
 {
     struct sl_err err = {0};
