@@ -238,6 +238,26 @@ enum sl_status gt_add(struct gtable *g, const struct val *by,
     return st;
 }
 
+/* Empties g for the next round but keeps its slot array, zeroed: a worker
+ * meets about as many groups each round, and growing the array again from
+ * 64 slots (rehashing, fresh pages) was a tenth of query (2). */
+static void gt_clear(struct gtable *g)
+{
+    struct gslot *b = g->buckets;
+    size_t nb = g->nbuckets;
+    const struct stats_plan *sp = g->sp;
+
+    g->buckets = NULL;
+    gt_fini(g);
+    gt_init(g, sp);
+    if (b != NULL) {
+        memset(b, 0, nb * sizeof(*b));
+        g->buckets = b;
+        g->nbuckets = nb;
+        g->mem = nb * sizeof(*b);
+    }
+}
+
 /* Exchanges two tables; tail may point into the struct itself. */
 static void gt_swap(struct gtable *a, struct gtable *b)
 {
@@ -288,8 +308,7 @@ enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
     *keep_tail = NULL;
     src->first = keep;
     arena_adopt(&dst->arena, &src->arena);
-    gt_fini(src);
-    gt_init(src, dst->sp);
+    gt_clear(src);
     return st;
 }
 
