@@ -65,8 +65,8 @@ struct wr {
     int64_t sync_t0;              /* ...since then (ns) */
     int64_t sync_est;             /* how long a sync takes (ns, running mean) */
     pthread_cond_t idle_cv;       /* a sync ended (CLOCK_MONOTONIC) */
-    int64_t commit_est;           /* writer thread: how long a commit takes */
-    atomic_llong commit_mean;     /* the same, for wr_get_stats */
+    atomic_llong commit_est;      /* how long a commit takes (ns, running
+                                     mean; the writer's, read by stats) */
     int wal_fd;                   /* syncer thread only; -1 until opened */
     atomic_bool broken;           /* a sync failed: refuse all writes */
     atomic_ullong syncs;
@@ -351,7 +351,7 @@ static bool commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
         size_t g = 0;
         if (jobs[i]->kind == WR_INGEST)
             atomic_fetch_add(&w->ingests, 1);
-        if (jobs[i]->kind != WR_INGEST)
+        else
             plain = false;
         if (taken[i])
             continue;
@@ -430,7 +430,7 @@ static void pace_commit(struct wr *w)
 {
     pthread_mutex_lock(&w->synced.mu);
     while (w->syncing) {
-        int64_t due = w->sync_t0 + w->sync_est - w->commit_est;
+        int64_t due = w->sync_t0 + w->sync_est - atomic_load(&w->commit_est);
         struct timespec ts;
         if (sl_mono_ns() >= due)
             break;
@@ -497,10 +497,9 @@ static void *writer_main(void *arg)
         if (n == 0)
             continue;
         t0 = sl_mono_ns();
-        if (commit_batch(w, jobs, n)) {
-            w->commit_est = mean_step(w->commit_est, sl_mono_ns() - t0);
-            atomic_store(&w->commit_mean, w->commit_est);
-        }
+        if (commit_batch(w, jobs, n))
+            atomic_store(&w->commit_est, mean_step(atomic_load(&w->commit_est),
+                                                   sl_mono_ns() - t0));
         for (size_t i = 0; i < n; i++)
             jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
         handoff_push(w->sync_full ? &w->synced : &w->answers, jobs[0],
@@ -645,7 +644,6 @@ static enum sl_status sync_wal(struct wr *w, struct sl_err *err)
 static void *syncer_main(void *arg)
 {
     struct wr *w = arg;
-
     struct wr_job *list, *last;
 
     while ((list = handoff_take(&w->synced, &last)) != NULL) {
@@ -843,7 +841,7 @@ void wr_get_stats(struct wr *w, struct wr_stats *out)
     out->merged = atomic_load(&w->merged);
     out->syncs = atomic_load(&w->syncs);
     out->ingests = atomic_load(&w->ingests);
-    out->commit_mean_ns = atomic_load(&w->commit_mean);
+    out->commit_mean_ns = atomic_load(&w->commit_est);
     pthread_mutex_lock(&w->synced.mu);
     out->sync_mean_ns = w->sync_est;
     pthread_mutex_unlock(&w->synced.mu);
