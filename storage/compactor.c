@@ -87,6 +87,7 @@ struct swap {
 /* A pass's state: where to read, what to write, what is pending. */
 struct pass {
     sqlite3 *rdb;
+    struct segstore_stmts rss;  /* rdb's cached blob reads */
     struct wr *w;
     int level;
     bool thorough;
@@ -143,76 +144,71 @@ static size_t run_end(const struct seg_row *r, size_t n, size_t i)
     return j;
 }
 
-static enum sl_status apply_swap(sqlite3 *db, struct swap *sw,
-                                 struct sl_err *err)
+static enum sl_status apply_swap(sqlite3 *db, struct compact_stmts *c,
+                                 struct swap *sw, struct sl_err *err)
 {
-    struct segstore_stmts ss = {0};
-    sqlite3_stmt *q = NULL;
     bool row;
     int64_t live = 0, bytes_old = 0, bytes_new = 0;
-    enum sl_status st;
+    enum sl_status st = SL_OK;
 
-    st = db_prepare(db, "SELECT count(*) FROM segments s JOIN streams t"
-                        " ON t.id = s.stream_id AND t.deleted_ms IS NULL"
-                        " WHERE s.id = ?1 AND s.stream_id = ?2", &q, err);
-    if (st != SL_OK)
-        return st;
     for (size_t i = 0; i < sw->n_old && st == SL_OK; i++) {
-        sqlite3_reset(q);
-        sqlite3_bind_int64(q, 1, sw->old[i].id);
-        sqlite3_bind_int64(q, 2, sw->stream_id);
-        st = db_step_row(q, &row, err);
+        st = db_cached(db, &c->live,
+                       "SELECT count(*) FROM segments s JOIN streams t"
+                       " ON t.id = s.stream_id AND t.deleted_ms IS NULL"
+                       " WHERE s.id = ?1 AND s.stream_id = ?2", err);
+        if (st != SL_OK)
+            break;
+        sqlite3_bind_int64(c->live, 1, sw->old[i].id);
+        sqlite3_bind_int64(c->live, 2, sw->stream_id);
+        st = db_step_row(c->live, &row, err);
         if (st == SL_OK && row)
-            live += sqlite3_column_int64(q, 0);
+            live += sqlite3_column_int64(c->live, 0);
+        sqlite3_reset(c->live);
         bytes_old += sw->old[i].stored;
     }
-    sqlite3_finalize(q);
     if (st != SL_OK || live != (int64_t)sw->n_old)
         return st; /* something changed underneath: leave it for next pass */
 
     for (size_t i = 0; st == SL_OK && i < sw->n_old; i++)
-        st = segstore_delete(db, &ss, sw->old[i].id, err);
+        st = segstore_delete(db, &c->ss, sw->old[i].id, err);
     for (size_t i = 0; st == SL_OK && i < sw->n_new; i++) {
         int64_t id;
-        st = segstore_put(db, &ss, sw->stream_id, sw->group_id, &sw->metas[i],
-                          sw->blobs.data + sw->offs[i], sw->compacted, false,
-                          &id, err);
+        st = segstore_put(db, &c->ss, sw->stream_id, sw->group_id,
+                          &sw->metas[i], sw->blobs.data + sw->offs[i],
+                          sw->compacted, false, &id, err);
         bytes_new += (int64_t)sw->metas[i].stored_bytes;
     }
-    segstore_stmts_fini(&ss);
+    if (st == SL_OK)
+        st = db_cached(db, &c->acct_stream,
+                       "UPDATE streams SET stored_bytes = stored_bytes + ?2,"
+                       " segment_count = segment_count + ?3 WHERE id = ?1",
+                       err);
     if (st != SL_OK)
         return st;
-    st = db_prepare(db, "UPDATE streams SET stored_bytes = stored_bytes + ?2,"
-                        " segment_count = segment_count + ?3 WHERE id = ?1",
-                    &q, err);
+    sqlite3_bind_int64(c->acct_stream, 1, sw->stream_id);
+    sqlite3_bind_int64(c->acct_stream, 2, bytes_new - bytes_old);
+    sqlite3_bind_int64(c->acct_stream, 3,
+                       (int64_t)sw->n_new - (int64_t)sw->n_old);
+    st = db_step_done(c->acct_stream, err);
+    if (st == SL_OK)
+        st = db_cached(db, &c->acct_group,
+                       "UPDATE groups SET stored_bytes = stored_bytes + ?2"
+                       " WHERE id = ?1", err);
     if (st != SL_OK)
         return st;
-    sqlite3_bind_int64(q, 1, sw->stream_id);
-    sqlite3_bind_int64(q, 2, bytes_new - bytes_old);
-    sqlite3_bind_int64(q, 3, (int64_t)sw->n_new - (int64_t)sw->n_old);
-    st = db_step_done(q, err);
-    sqlite3_finalize(q);
-    if (st != SL_OK)
-        return st;
-    st = db_prepare(db, "UPDATE groups SET stored_bytes = stored_bytes + ?2"
-                        " WHERE id = ?1", &q, err);
-    if (st != SL_OK)
-        return st;
-    sqlite3_bind_int64(q, 1, sw->group_id);
-    sqlite3_bind_int64(q, 2, bytes_new - bytes_old);
-    st = db_step_done(q, err);
-    sqlite3_finalize(q);
+    sqlite3_bind_int64(c->acct_group, 1, sw->group_id);
+    sqlite3_bind_int64(c->acct_group, 2, bytes_new - bytes_old);
+    st = db_step_done(c->acct_group, err);
     sw->applied = st == SL_OK;
     return st;
 }
 
 /* Reads and decodes rows[0..n) into one sorted event array (arena). */
-static enum sl_status load_events(sqlite3 *rdb, const struct seg_row *rows,
-                                  size_t n, struct arena *a,
-                                  struct seg_event **out, size_t *n_out,
-                                  struct sl_err *err)
+static enum sl_status load_events(sqlite3 *rdb, struct segstore_stmts *ss,
+                                  const struct seg_row *rows, size_t n,
+                                  struct arena *a, struct seg_event **out,
+                                  size_t *n_out, struct sl_err *err)
 {
-    struct segstore_stmts ss = {0};
     struct seg_view *views;
     size_t total = 0, k = 0;
     enum sl_status st = SL_OK;
@@ -221,12 +217,11 @@ static enum sl_status load_events(sqlite3 *rdb, const struct seg_row *rows,
     if (views == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory compacting");
     for (size_t i = 0; i < n && st == SL_OK; i++) {
-        st = segstore_load(rdb, &ss, rows[i].id, rows[i].min_seq, a, &views[i],
+        st = segstore_load(rdb, ss, rows[i].id, rows[i].min_seq, a, &views[i],
                            err);
         if (st == SL_OK)
             total += views[i].count;
     }
-    segstore_stmts_fini(&ss);
     if (st != SL_OK)
         return st;
     *out = arena_alloc(a, total * sizeof(**out));
@@ -263,9 +258,11 @@ static void swap_free(struct swap *sw)
 static enum sl_status apply_pending(sqlite3 *db, void *arg, struct sl_err *err)
 {
     struct pass *p = arg;
+    struct compact_stmts c = {0};
     enum sl_status st = SL_OK;
     for (size_t i = 0; i < p->n_pending && st == SL_OK; i++)
-        st = apply_swap(db, p->pending[i], err);
+        st = apply_swap(db, &c, p->pending[i], err);
+    compact_stmts_fini(&c);
     return st;
 }
 
@@ -382,7 +379,7 @@ static enum sl_status rewrite_run(struct pass *p, int64_t stream_id,
     arena_init(&a, 1 << 20, 0);
     st = db_exec(p->rdb, "BEGIN", err);
     if (st == SL_OK) {
-        st = load_events(p->rdb, rows, n, &a, &ev, &n_ev, err);
+        st = load_events(p->rdb, &p->rss, rows, n, &a, &ev, &n_ev, err);
         if (db_exec(p->rdb, "COMMIT", NULL) != SL_OK && st == SL_OK)
             st = db_fail(p->rdb, "ending a read", err);
     }
@@ -549,6 +546,7 @@ enum sl_status compact_pass(sqlite3 *rdb, struct wr *w,
     fst = flush_pending(&p, st == SL_OK ? err : NULL);
     if (st == SL_OK)
         st = fst;
+    segstore_stmts_fini(&p.rss);
     sl_free(p.pending);
     sl_free(ids);
     return st;
@@ -556,8 +554,9 @@ enum sl_status compact_pass(sqlite3 *rdb, struct wr *w,
 
 /* Merges one stream's fresh rows (n >= 2) into unindexed-no-more segments
  * at the fast level, in db's open transaction. */
-static enum sl_status merge_fresh_stream(sqlite3 *db, int64_t stream_id,
-                                         int64_t group_id,
+static enum sl_status merge_fresh_stream(sqlite3 *db,
+                                         struct compact_stmts *c,
+                                         int64_t stream_id, int64_t group_id,
                                          struct seg_row *rows, size_t n,
                                          struct sl_err *err)
 {
@@ -570,11 +569,11 @@ static enum sl_status merge_fresh_stream(sqlite3 *db, int64_t stream_id,
 
     arena_init(&a, 1 << 16, 0);
     buf_init(&sw.blobs, SIZE_MAX / 2);
-    st = load_events(db, rows, n, &a, &ev, &n_ev, err);
+    st = load_events(db, &c->ss, rows, n, &a, &ev, &n_ev, err);
     if (st == SL_OK)
         st = encode_swap(&sw, ev, n_ev, 0, err);
     if (st == SL_OK)
-        st = apply_swap(db, &sw, err);
+        st = apply_swap(db, c, &sw, err);
     sl_free(sw.metas);
     sl_free(sw.offs);
     buf_fini(&sw.blobs);
@@ -582,24 +581,37 @@ static enum sl_status merge_fresh_stream(sqlite3 *db, int64_t stream_id,
     return st;
 }
 
-enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err)
+void compact_stmts_fini(struct compact_stmts *c)
 {
-    sqlite3_stmt *q, *flip = NULL;
+    segstore_stmts_fini(&c->ss);
+    sqlite3_finalize(c->live);
+    sqlite3_finalize(c->acct_stream);
+    sqlite3_finalize(c->acct_group);
+    sqlite3_finalize(c->fresh);
+    sqlite3_finalize(c->flip);
+    *c = (struct compact_stmts){0};
+}
+
+enum sl_status compact_fresh(sqlite3 *db, struct compact_stmts *c,
+                             struct sl_err *err)
+{
+    sqlite3_stmt *flip;
     struct seg_row *rows = NULL;
     size_t n = 0;
     enum sl_status st;
 
-    st = db_prepare(db, "SELECT " SEG_ROW_COLUMNS
-                        " FROM segments INDEXED BY segments_fresh"
-                        " WHERE fresh = 1 ORDER BY stream_id, min_ts, id",
-                    &q, err);
+    st = db_cached(db, &c->fresh,
+                   "SELECT " SEG_ROW_COLUMNS
+                   " FROM segments INDEXED BY segments_fresh"
+                   " WHERE fresh = 1 ORDER BY stream_id, min_ts, id", err);
     if (st != SL_OK)
         return st;
-    st = read_rows(q, &rows, &n, err);
-    sqlite3_finalize(q);
+    st = read_rows(c->fresh, &rows, &n, err);
+    sqlite3_reset(c->fresh);
     if (st == SL_OK)
-        st = db_prepare(db, "UPDATE segments SET fresh = 0 WHERE id = ?1",
-                        &flip, err);
+        st = db_cached(db, &c->flip,
+                       "UPDATE segments SET fresh = 0 WHERE id = ?1", err);
+    flip = c->flip;
     for (size_t i = 0; st == SL_OK && i < n;) {
         size_t j = i, k = i;
         /* per stream: big ones are just indexed, small ones merged */
@@ -619,12 +631,11 @@ enum sl_status compact_fresh(sqlite3 *db, struct sl_err *err)
             sqlite3_bind_int64(flip, 1, rows[i].id);
             st = db_step_done(flip, err);
         } else if (st == SL_OK && k - i > 1) {
-            st = merge_fresh_stream(db, rows[i].stream_id, rows[i].group_id,
-                                    rows + i, k - i, err);
+            st = merge_fresh_stream(db, c, rows[i].stream_id,
+                                    rows[i].group_id, rows + i, k - i, err);
         }
         i = j;
     }
-    sqlite3_finalize(flip);
     sl_free(rows);
     return st;
 }

@@ -95,6 +95,16 @@ enum sl_status db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
     return SL_OK;
 }
 
+enum sl_status db_cached(sqlite3 *db, sqlite3_stmt **q, const char *sql,
+                         struct sl_err *err)
+{
+    if (*q != NULL) {
+        sqlite3_reset(*q);
+        return SL_OK;
+    }
+    return db_prepare(db, sql, q, err);
+}
+
 enum sl_status db_step_done(sqlite3_stmt *q, struct sl_err *err)
 {
     int rc = sqlite3_step(q);

@@ -46,6 +46,11 @@ enum sl_status db_exec(sqlite3 *db, const char *sql, struct sl_err *err)
     SL_MUST_CHECK;
 enum sl_status db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
                           struct sl_err *err) SL_MUST_CHECK;
+/* A statement cached by its caller: prepares *q on first use, resets it on
+ * every later one. The caller finalizes *q with the connection's other
+ * statements. */
+enum sl_status db_cached(sqlite3 *db, sqlite3_stmt **q, const char *sql,
+                         struct sl_err *err) SL_MUST_CHECK;
 /* Steps a statement that returns no rows. */
 enum sl_status db_step_done(sqlite3_stmt *q, struct sl_err *err) SL_MUST_CHECK;
 /* Steps once: SL_OK with *row=true for a row, *row=false when done. */

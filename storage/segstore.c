@@ -12,17 +12,6 @@ static const char SQL_DEL_SEG[] = "DELETE FROM segments WHERE id = ?1";
 static const char SQL_DEL_DATA[] = "DELETE FROM segment_data WHERE id = ?1";
 static const char SQL_GET_DATA[] = "SELECT bytes FROM segment_data WHERE id = ?1";
 
-/* Prepares *q on first use, resets it after. */
-static enum sl_status stmt(sqlite3 *db, sqlite3_stmt **q, const char *sql,
-                           struct sl_err *err)
-{
-    if (*q != NULL) {
-        sqlite3_reset(*q);
-        return SL_OK;
-    }
-    return db_prepare(db, sql, q, err);
-}
-
 void segstore_stmts_fini(struct segstore_stmts *c)
 {
     sqlite3_finalize(c->ins_seg);
@@ -39,7 +28,7 @@ enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
                             bool compacted, bool fresh, int64_t *id,
                             struct sl_err *err)
 {
-    enum sl_status st = stmt(db, &c->ins_seg, SQL_INS_SEG, err);
+    enum sl_status st = db_cached(db, &c->ins_seg, SQL_INS_SEG, err);
     sqlite3_stmt *q = c->ins_seg;
 
     if (st != SL_OK)
@@ -59,7 +48,7 @@ enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
     if (st != SL_OK)
         return st;
     *id = sqlite3_last_insert_rowid(db);
-    st = stmt(db, &c->ins_data, SQL_INS_DATA, err);
+    st = db_cached(db, &c->ins_data, SQL_INS_DATA, err);
     if (st != SL_OK)
         return st;
     q = c->ins_data;
@@ -73,14 +62,14 @@ enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
 enum sl_status segstore_delete(sqlite3 *db, struct segstore_stmts *c,
                                int64_t id, struct sl_err *err)
 {
-    enum sl_status st = stmt(db, &c->del_seg, SQL_DEL_SEG, err);
+    enum sl_status st = db_cached(db, &c->del_seg, SQL_DEL_SEG, err);
     if (st != SL_OK)
         return st;
     sqlite3_bind_int64(c->del_seg, 1, id);
     st = db_step_done(c->del_seg, err);
     if (st != SL_OK)
         return st;
-    st = stmt(db, &c->del_data, SQL_DEL_DATA, err);
+    st = db_cached(db, &c->del_data, SQL_DEL_DATA, err);
     if (st != SL_OK)
         return st;
     sqlite3_bind_int64(c->del_data, 1, id);
@@ -93,7 +82,7 @@ static enum sl_status find_blob(sqlite3 *db, struct segstore_stmts *c,
                                 int64_t id, struct sl_err *err)
 {
     bool row;
-    enum sl_status st = stmt(db, &c->get_data, SQL_GET_DATA, err);
+    enum sl_status st = db_cached(db, &c->get_data, SQL_GET_DATA, err);
 
     if (st != SL_OK)
         return st;

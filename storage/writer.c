@@ -48,6 +48,7 @@ struct wr {
     int64_t next_seq;             /* writer thread only */
     atomic_ullong commits, jobs_done, merged, ingests;  /* for wr_get_stats */
     struct segstore_stmts ss;     /* segment inserts */
+    struct compact_stmts fresh_ss;  /* merging fresh segments */
     sqlite3_stmt *upd_stream, *upd_group, *upd_seq;
     int64_t fresh_rows;           /* fresh segments stored (writer thread) */
     /* transaction control, prepared once: parsing them per job cost more
@@ -305,7 +306,7 @@ static void settle_fresh(struct wr *w)
         sl_warn("writer: merging fresh segments: %s", err.msg);
         return;
     }
-    if (compact_fresh(w->db, &err) == SL_OK) {
+    if (compact_fresh(w->db, &w->fresh_ss, &err) == SL_OK) {
         w->fresh_rows = 0;
     } else {
         sl_warn("writer: merging fresh segments failed: %s", err.msg);
@@ -699,6 +700,7 @@ static enum sl_status read_next_seq(struct wr *w, struct sl_err *err)
 static void finalize_stmts(struct wr *w)
 {
     segstore_stmts_fini(&w->ss);
+    compact_stmts_fini(&w->fresh_ss);
     sqlite3_finalize(w->upd_stream);
     sqlite3_finalize(w->upd_group);
     sqlite3_finalize(w->upd_seq);
