@@ -45,6 +45,8 @@ struct tail_hub {
 static void *ticker_main(void *arg)
 {
     struct tail_hub *h = arg;
+
+    pthread_setname_np(pthread_self(), "sl-tail");
     pthread_mutex_lock(&h->mu);
     while (!h->stop_ticker) {
         struct timespec ts;

@@ -686,6 +686,8 @@ static enum sl_status run_round(struct run *r, struct sl_err *err)
     for (int i = 0; i < r->nworkers; i++) {
         if (i > 0 && pthread_create(&r->w[i].thread, NULL, worker_main, &r->w[i]) != 0)
             break;
+        if (i > 0)
+            pthread_setname_np(r->w[i].thread, "sl-scan");
         started = i + 1;
     }
     worker_main(&r->w[0]); /* the calling thread works too */

@@ -308,6 +308,7 @@ static void *runner_main(void *arg)
     void *job;
     bool run;
 
+    pthread_setname_np(pthread_self(), "sl-query");
     pthread_mutex_lock(&r->mu);
     run = !e->cancel_requested && !e->timed_out;
     if (run)
@@ -378,6 +379,7 @@ static void *timer_main(void *arg)
 {
     struct qreg *r = arg;
 
+    pthread_setname_np(pthread_self(), "sl-qtimer");
     pthread_mutex_lock(&r->mu);
     for (;;) {
         struct qreg_waiter *fired = NULL;

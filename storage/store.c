@@ -164,6 +164,8 @@ static bool bg_sleep(struct store *s, int ms)
 static void *checkpoint_main(void *arg)
 {
     struct store *s = arg;
+
+    pthread_setname_np(pthread_self(), "sl-checkpoint");
     while (bg_sleep(s, STORE_CHECKPOINT_MS)) {
         int log = 0, done = 0;
         int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL,
@@ -191,9 +193,9 @@ static void *maintain_main(void *arg)
 {
     struct store *s = arg;
     int period = s->opts.compact_interval_ms > 0 ? s->opts.compact_interval_ms : 5000;
-
     int wait = period;
 
+    pthread_setname_np(pthread_self(), "sl-maintain");
     while (bg_sleep(s, wait)) {
         struct sl_err err = {0};
         int purged;

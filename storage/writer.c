@@ -445,6 +445,8 @@ static void pace_commit(struct wr *w)
 static void *writer_main(void *arg)
 {
     struct wr *w = arg;
+
+    pthread_setname_np(pthread_self(), "sl-writer");
     size_t cap = 256;
     struct wr_job **jobs = sl_alloc(cap * sizeof(*jobs));
 
@@ -595,6 +597,8 @@ static void *answerer_main(void *arg)
     struct wr *w = arg;
     struct wr_job *head, *last;
 
+    pthread_setname_np(pthread_self(), "sl-answerer");
+
     while ((head = handoff_take(&w->answers, &last)) != NULL) {
         while (head != NULL) {
             struct wr_job *next = head->next;
@@ -646,6 +650,8 @@ static void *syncer_main(void *arg)
 {
     struct wr *w = arg;
     struct wr_job *list, *last;
+
+    pthread_setname_np(pthread_self(), "sl-syncer");
 
     while ((list = handoff_take(&w->synced, &last)) != NULL) {
         struct sl_err err = {0};
