@@ -326,6 +326,11 @@ struct val agg_result(struct agg_state *s, const struct agg_spec *sp)
     }
 }
 
+bool agg_allocates(const struct agg_spec *sp)
+{
+    return sp->fn == FN_PCT || sp->fn == FN_COUNT_DISTINCT;
+}
+
 void agg_free(struct agg_state *s, const struct agg_spec *sp)
 {
     if (sp->fn == FN_PCT) {

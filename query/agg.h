@@ -71,5 +71,8 @@ struct val agg_result(struct agg_state *s, const struct agg_spec *sp);
 
 /* Frees what the state allocated outside the arena. */
 void agg_free(struct agg_state *s, const struct agg_spec *sp);
+/* Whether states of sp ever allocate outside the arena (agg_free has
+ * something to do): a table of 100k+ groups need not be walked otherwise. */
+bool agg_allocates(const struct agg_spec *sp);
 
 #endif

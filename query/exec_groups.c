@@ -29,8 +29,10 @@ void gt_init(struct gtable *g, const struct stats_plan *sp)
 
 void gt_fini(struct gtable *g)
 {
-    for (struct xgroup *x = g->first; x != NULL; x = x->next) {
-        for (size_t i = 0; i < g->sp->naggs; i++)
+    for (size_t i = 0; g->sp != NULL && i < g->sp->naggs; i++) {
+        if (!agg_allocates(&g->sp->aggs[i]))
+            continue;
+        for (struct xgroup *x = g->first; x != NULL; x = x->next)
             agg_free(&x->st[i], &g->sp->aggs[i]);
     }
     sl_free(g->buckets);
