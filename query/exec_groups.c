@@ -272,6 +272,9 @@ static void gt_swap(struct gtable *a, struct gtable *b)
         b->tail = &b->first;
 }
 
+/* How many groups ahead gt_merge fetches dst's slots. */
+#define GT_PREFETCH 8
+
 enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
 {
     enum sl_status st = SL_OK;
@@ -289,10 +292,20 @@ enum sl_status gt_merge(struct gtable *dst, struct gtable *src)
      * merged into one of dst's stay in src's list, whose states die with
      * src. */
     struct xgroup *x, *next, *keep = NULL, **keep_tail = &keep;
+    struct xgroup *ahead = src->first;
+    for (int i = 0; i < GT_PREFETCH && ahead != NULL; i++)
+        ahead = ahead->next;
     for (x = src->first; x != NULL; x = next) {
         struct xgroup *d = NULL;
         size_t slot = 0;
         next = x->next;
+        /* dst's slot of a group a few places ahead, fetched while these
+         * are merged: with 100k+ groups every probe misses the cache */
+        if (ahead != NULL) {
+            if (dst->nbuckets > 0)
+                __builtin_prefetch(&dst->buckets[ahead->hash & (dst->nbuckets - 1)]);
+            ahead = ahead->next;
+        }
         if (st == SL_OK)
             st = find(dst, x->key, x->keylen, x->hash, &d, &slot);
         if (st == SL_OK && d == NULL) {
