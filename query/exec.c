@@ -888,8 +888,8 @@ enum sl_status qx_run(struct qx *q, struct store *s, qx_publish_fn publish,
             publish(ctx, res, true);
     }
     if (r->db != NULL) {
+        segstore_stmts_fini(&r->stmts); /* its blob handle reads */
         end_read(r->db);
-        segstore_stmts_fini(&r->stmts);
         store_conn_close(s, r->db);
     }
     for (int i = 0; i < r->nworkers; i++) {

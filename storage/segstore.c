@@ -19,6 +19,7 @@ void segstore_stmts_fini(struct segstore_stmts *c)
     sqlite3_finalize(c->del_seg);
     sqlite3_finalize(c->del_data);
     sqlite3_finalize(c->get_data);
+    sqlite3_blob_close(c->blob);
     *c = (struct segstore_stmts){0};
 }
 
@@ -180,17 +181,30 @@ enum sl_status segstore_read_blob(sqlite3 *db, struct segstore_stmts *c,
                                   int64_t id, struct buf *out,
                                   struct sl_err *err)
 {
-    enum sl_status st = find_blob(db, c, id, err);
+    int rc, n;
 
-    if (st == SL_OK) {
-        buf_clear(out);
-        st = buf_append(out, sqlite3_column_blob(c->get_data, 0),
-                        (size_t)sqlite3_column_bytes(c->get_data, 0));
-        if (st != SL_OK)
-            sl_fail(err, st, "no memory for a segment of %d bytes",
-                    sqlite3_column_bytes(c->get_data, 0));
+    if (c->blob != NULL)
+        rc = sqlite3_blob_reopen(c->blob, id);
+    else
+        rc = sqlite3_blob_open(db, "main", "segment_data", "bytes", id, 0,
+                               &c->blob);
+    if (rc != SQLITE_OK) {
+        /* A handle that failed to move is spent; a missing row is
+         * SQLITE_ERROR ("no such rowid"). */
+        sqlite3_blob_close(c->blob);
+        c->blob = NULL;
+        if (rc == SQLITE_ERROR)
+            return sl_fail(err, SL_NOT_FOUND, "segment %lld is gone",
+                           (long long)id);
+        return db_fail(db, "opening a segment", err);
     }
-    if (c->get_data != NULL)
-        sqlite3_reset(c->get_data);
-    return st;
+    n = sqlite3_blob_bytes(c->blob);
+    buf_clear(out);
+    if (buf_reserve(out, (size_t)n) != SL_OK)
+        return sl_fail(err, SL_NOMEM, "no memory for a segment of %d bytes", n);
+    if (sqlite3_blob_read(c->blob, out->data, n, 0) != SQLITE_OK)
+        return db_fail(db, "reading a segment", err);
+    out->len = (size_t)n;
+    out->data[n] = '\0';
+    return SL_OK;
 }
