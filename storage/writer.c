@@ -445,11 +445,10 @@ static void pace_commit(struct wr *w)
 static void *writer_main(void *arg)
 {
     struct wr *w = arg;
-
-    pthread_setname_np(pthread_self(), "sl-writer");
     size_t cap = 256;
     struct wr_job **jobs = sl_alloc(cap * sizeof(*jobs));
 
+    pthread_setname_np(pthread_self(), "sl-writer");
     for (;;) {
         struct wr_job *list, *j;
         size_t n = 0;
@@ -598,7 +597,6 @@ static void *answerer_main(void *arg)
     struct wr_job *head, *last;
 
     pthread_setname_np(pthread_self(), "sl-answerer");
-
     while ((head = handoff_take(&w->answers, &last)) != NULL) {
         while (head != NULL) {
             struct wr_job *next = head->next;
@@ -652,7 +650,6 @@ static void *syncer_main(void *arg)
     struct wr_job *list, *last;
 
     pthread_setname_np(pthread_self(), "sl-syncer");
-
     while ((list = handoff_take(&w->synced, &last)) != NULL) {
         struct sl_err err = {0};
         enum sl_status st;
