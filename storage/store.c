@@ -63,7 +63,7 @@ struct store {
     atomic_int compact_callers;  /* on-demand compactions waiting or running */
     /* name cache */
     pthread_mutex_t names_mu;
-    struct name_entry *names;    /* STORE_NAME_CACHE slots, direct-mapped */
+    struct name_entry *names;    /* STORE_NAME_CACHE slots, STORE_NAME_WAYS a set */
     _Atomic uint64_t gen;        /* bumped by every catalogue change */
 };
 

@@ -560,6 +560,18 @@ static void handoff_stop(struct handoff *h)
     h->running = false;
 }
 
+static void handoff_init(struct handoff *h)
+{
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+}
+
+static void handoff_fini(struct handoff *h)
+{
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
 /* Mutexes and condition variables of the writer and its handoffs; the
  * synced handoff's mutex also guards the pacing fields (wr_get_stats reads
  * them with sync normal too). */
@@ -567,12 +579,9 @@ static void sync_init(struct wr *w)
 {
     pthread_condattr_t ca;
 
-    pthread_mutex_init(&w->queue.mu, NULL);
-    pthread_cond_init(&w->queue.cv, NULL);
-    pthread_mutex_init(&w->synced.mu, NULL);
-    pthread_cond_init(&w->synced.cv, NULL);
-    pthread_mutex_init(&w->answers.mu, NULL);
-    pthread_cond_init(&w->answers.cv, NULL);
+    handoff_init(&w->queue);
+    handoff_init(&w->synced);
+    handoff_init(&w->answers);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->idle_cv, &ca);
@@ -581,12 +590,9 @@ static void sync_init(struct wr *w)
 
 static void sync_fini(struct wr *w)
 {
-    pthread_mutex_destroy(&w->queue.mu);
-    pthread_cond_destroy(&w->queue.cv);
-    pthread_mutex_destroy(&w->synced.mu);
-    pthread_cond_destroy(&w->synced.cv);
-    pthread_mutex_destroy(&w->answers.mu);
-    pthread_cond_destroy(&w->answers.cv);
+    handoff_fini(&w->queue);
+    handoff_fini(&w->synced);
+    handoff_fini(&w->answers);
     pthread_cond_destroy(&w->idle_cv);
 }
 

@@ -3,8 +3,9 @@
  * JSON request body (batches as large as CloudWatch allows, or exactly K
  * events), then C threads, one connection each, post them as fast as the
  * server answers. With --get PATH they send bodiless GETs instead: the
- * rate of the HTTP layer alone, the ceiling of any 1-event scenario. It must never be the bottleneck: bodies are reused, replies
- * are parsed only for status, Content-Length and the accepted count. */
+ * rate of the HTTP layer alone, the ceiling of any 1-event scenario. It
+ * must never be the bottleneck: bodies are reused, replies are parsed only
+ * for status, Content-Length and the accepted count. */
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -571,13 +572,11 @@ static void *client_main(void *arg)
         }
         now(&t2);
         add_latency(c, ts_diff(&t1, &t2));
-        if (rep.status == 200 && !o->get_path)
-            count_reply(c, &rep, b);
-        else if (rep.status == 200)
-            ;
-        else {
+        if (rep.status != 200) {
             c->errors++;
             keep_first(sh, sh->first_err, "HTTP", rep.status, rep.body, rep.body_len);
+        } else if (!o->get_path) {
+            count_reply(c, &rep, b);
         }
         if (rep.close && !reconnect(c)) {
             c->failed = true;
