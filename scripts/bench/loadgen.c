@@ -1,11 +1,14 @@
 /* scripts/bench/loadgen.c: sluice-loadgen, the HTTP/1.1 keep-alive load
  * generator of scripts/bench-ingest. Reads sluice-gen rows, pre-builds every
  * JSON request body (batches as large as CloudWatch allows, or exactly K
- * events), then C threads, one connection each, post them as fast as the
- * server answers. With --get PATH they send bodiless GETs instead: the
- * rate of the HTTP layer alone, the ceiling of any 1-event scenario. It
- * must never be the bottleneck: bodies are reused, replies are parsed only
- * for status, Content-Length and the accepted count. */
+ * events), then C clients, one keep-alive connection each with one request
+ * in flight, post them as fast as the server answers. With --get PATH they
+ * send bodiless GETs instead: the rate of the HTTP layer alone, the ceiling
+ * of any 1-event scenario. It must never be the bottleneck: the clients
+ * share a few epoll loops (a thread per client spent 29 us of a 2-core
+ * machine's CPU per 1-event request, taken from the server it measures),
+ * bodies are reused, replies are parsed only for status, Content-Length
+ * and the accepted count. */
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -45,6 +49,7 @@ struct opts {
     const char *label;
     long limit;                 /* use at most this many rows (0 = all) */
     long clients;
+    long loops;                 /* epoll loop threads (0 = online CPUs) */
     long batch_bytes;           /* CloudWatch-counted bytes per batch */
     long batch_events;          /* exact events per batch (0 = fill batch_bytes) */
     double duration;            /* seconds; 0 = post every body once */
@@ -72,14 +77,29 @@ struct shared {
     char first_reject[ERR_KEEP];
 };
 
+/* One client: a keep-alive connection with one request in flight. */
 struct client {
-    pthread_t th;
     int id;
     struct shared *sh;
     int fd;
+    bool done;                  /* its time or the bodies are up, or it failed */
     char prefix[2048];          /* request line and headers up to Content-Length's value */
     size_t prefix_len;
+    /* the request in flight */
+    const struct body *b;
+    struct timespec t1;         /* when it began */
+    char clen[40];
+    struct iovec iov[3];
+    int iov_at, niov;           /* what is left to send: iov[iov_at..+niov) */
+    /* its reply */
     char rbuf[RBUF_SIZE];
+    size_t have;                /* bytes kept in rbuf */
+    size_t dropped;             /* bytes read past rbuf and dropped */
+    size_t hdr_end;             /* header bytes, 0 until they are whole */
+    size_t want;                /* header + body bytes */
+    int status;
+    bool close;                 /* the server closes after this reply */
+    bool to_eof;                /* no length: the body runs to the close */
     uint32_t *lat_us;           /* one latency per request, microseconds */
     size_t nlat, caplat;
     uint64_t requests, errors, events_ok, raw_ok, rejected, reconnects;
@@ -347,73 +367,28 @@ static int connect_to(const char *host, const char *port)
     return fd;
 }
 
-static bool send_all(int fd, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        struct msghdr m = {0};
-        m.msg_iov = iov;
-        m.msg_iovlen = (size_t)n;
-        ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        while (n > 0 && (size_t)k >= iov->iov_len) {
-            k -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + k;
-            iov->iov_len -= (size_t)k;
-        }
-    }
-    return true;
-}
-
-/* One reply, parsed just enough: status, body (first RBUF_SIZE bytes kept),
- * and whether the server closes the connection. */
-struct reply {
-    int status;
-    const char *body;
-    size_t body_len;            /* bytes of body kept in rbuf */
-    bool close;
-};
-
 static bool header_is(const char *line, size_t len, const char *name)
 {
     size_t n = strlen(name);
     return len >= n && strncasecmp(line, name, n) == 0;
 }
 
-static bool read_reply(struct client *c, struct reply *rep)
+/* Headers of the reply in rbuf[0..have) once "\r\n\r\n" has arrived: sets
+ * hdr_end, status, want (header + body bytes) and close. False when the
+ * bytes are not an HTTP/1.x reply. */
+static bool parse_headers(struct client *c, const char *end)
 {
-    size_t have = 0, hdr_end = 0;
-    char *end = NULL;
-    for (;;) {
-        if (have == sizeof(c->rbuf))
-            return false;   /* headers larger than 64 KiB: not our server */
-        ssize_t k = recv(c->fd, c->rbuf + have, sizeof(c->rbuf) - have, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        have += (size_t)k;
-        end = memmem(c->rbuf, have, "\r\n\r\n", 4);
-        if (end)
-            break;
-    }
-    hdr_end = (size_t)(end - c->rbuf) + 4;
-    if (have < 12 || memcmp(c->rbuf, "HTTP/1.", 7) != 0)
+    c->hdr_end = (size_t)(end - c->rbuf) + 4;
+    if (c->have < 12 || memcmp(c->rbuf, "HTTP/1.", 7) != 0)
         return false;
-    rep->status = (c->rbuf[9] - '0') * 100 + (c->rbuf[10] - '0') * 10 + (c->rbuf[11] - '0');
-    rep->close = memcmp(c->rbuf, "HTTP/1.0", 8) == 0;
+    c->status = (c->rbuf[9] - '0') * 100 + (c->rbuf[10] - '0') * 10 + (c->rbuf[11] - '0');
+    c->close = memcmp(c->rbuf, "HTTP/1.0", 8) == 0;
+    c->to_eof = false;
 
     long long clen = -1;
-    const char *line = (const char *)memchr(c->rbuf, '\n', hdr_end) + 1;
-    while (line < c->rbuf + hdr_end - 2) {
-        const char *eol = memchr(line, '\n', (size_t)(c->rbuf + hdr_end - line));
+    const char *line = (const char *)memchr(c->rbuf, '\n', c->hdr_end) + 1;
+    while (line < c->rbuf + c->hdr_end - 2) {
+        const char *eol = memchr(line, '\n', (size_t)(c->rbuf + c->hdr_end - line));
         size_t len = (size_t)(eol - line);
         if (header_is(line, len, "content-length:")) {
             clen = 0;
@@ -423,48 +398,20 @@ static bool read_reply(struct client *c, struct reply *rep)
         } else if (header_is(line, len, "connection:")) {
             for (const char *q = line + 11; q + 5 <= eol; q++)
                 if (strncasecmp(q, "close", 5) == 0)
-                    rep->close = true;
+                    c->close = true;
         }
         line = eol + 1;
     }
     if (clen < 0) {
-        if (rep->status == 204 || rep->status == 304 || rep->status < 200) {
+        if (c->status == 204 || c->status == 304 || c->status < 200) {
             clen = 0;
         } else {
             /* no length: the body runs to the end of the connection */
-            rep->close = true;
-            clen = (long long)(sizeof(c->rbuf) - hdr_end);
+            c->close = c->to_eof = true;
+            clen = (long long)(sizeof(c->rbuf) - c->hdr_end);
         }
     }
-    /* keep what fits, drop the rest */
-    size_t want = hdr_end + (size_t)clen;
-    while (have < want && have < sizeof(c->rbuf)) {
-        ssize_t k = recv(c->fd, c->rbuf + have, sizeof(c->rbuf) - have, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (rep->close)
-                break;
-            return false;
-        }
-        have += (size_t)k;
-    }
-    size_t dropped = 0;
-    while (have + dropped < want) {
-        char sink[65536];
-        size_t left = want - have - dropped;
-        ssize_t k = recv(c->fd, sink, left < sizeof(sink) ? left : sizeof(sink), 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (rep->close)
-                break;
-            return false;
-        }
-        dropped += (size_t)k;
-    }
-    rep->body = c->rbuf + hdr_end;
-    rep->body_len = (have < want ? have : want) - hdr_end;
+    c->want = c->hdr_end + (size_t)clen;
     return true;
 }
 
@@ -484,20 +431,21 @@ static void keep_first(struct shared *sh, char *slot, const char *fmt_prefix,
 }
 
 /* Counts what a 200 reply says: {"accepted":N,"rejected":[...]} */
-static void count_reply(struct client *c, const struct reply *rep, const struct body *b)
+static void count_reply(struct client *c, const char *body, size_t body_len)
 {
-    const char *a = memmem(rep->body, rep->body_len, "\"accepted\":", 11);
+    const struct body *b = c->b;
+    const char *a = memmem(body, body_len, "\"accepted\":", 11);
     uint64_t accepted = 0;
     if (a) {
-        for (a += 11; a < rep->body + rep->body_len && *a >= '0' && *a <= '9'; a++)
+        for (a += 11; a < body + body_len && *a >= '0' && *a <= '9'; a++)
             accepted = accepted * 10 + (uint64_t)(*a - '0');
     }
     c->events_ok += accepted;
     c->raw_ok += accepted == b->events ? b->raw : b->raw * accepted / (b->events ? b->events : 1);
     if (accepted != b->events) {
         c->rejected += b->events - (accepted < b->events ? accepted : b->events);
-        keep_first(c->sh, c->sh->first_reject, "events rejected, reply", rep->status,
-                   rep->body, rep->body_len);
+        keep_first(c->sh, c->sh->first_reject, "events rejected, reply", c->status,
+                   body, body_len);
     }
 }
 
@@ -516,75 +464,244 @@ static void add_latency(struct client *c, double secs)
     c->lat_us[c->nlat++] = us > 4e9 ? 4000000000U : (uint32_t)us;
 }
 
-static bool reconnect(struct client *c)
+/* (Re)connects c and registers the new socket, non-blocking and
+ * edge-triggered, with its loop's epoll set. */
+static bool reconnect(struct client *c, int ep)
 {
     if (c->fd >= 0)
-        close(c->fd);
+        close(c->fd);   /* also leaves the epoll set */
     for (int tries = 0; tries < 50; tries++) {
         c->fd = connect_to(c->sh->o->host, c->sh->o->port);
-        if (c->fd >= 0)
-            return true;
+        if (c->fd >= 0) {
+            struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                    .data.ptr = c};
+            fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) == 0)
+                return true;
+            close(c->fd);
+            c->fd = -1;
+        }
         usleep(20000);
     }
     return false;
 }
 
-static void *client_main(void *arg)
+static void finish(struct client *c)
 {
-    struct client *c = arg;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->done = true;
+}
+
+/* Sends what is left of the request; true once all of it is out or the
+ * socket is full (EPOLLOUT resumes it), false when the connection failed. */
+static bool send_some(struct client *c)
+{
+    while (c->niov > 0) {
+        struct msghdr m = {0};
+        m.msg_iov = c->iov + c->iov_at;
+        m.msg_iovlen = (size_t)c->niov;
+        ssize_t k = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        struct iovec *iov = c->iov + c->iov_at;
+        while (c->niov > 0 && (size_t)k >= iov->iov_len) {
+            k -= (ssize_t)iov->iov_len;
+            iov++;
+            c->iov_at++;
+            c->niov--;
+        }
+        if (c->niov > 0) {
+            iov->iov_base = (char *)iov->iov_base + k;
+            iov->iov_len -= (size_t)k;
+        }
+    }
+    return true;
+}
+
+/* Starts c's next request, or ends c when its time or the bodies are up. */
+static void begin(struct client *c, int ep)
+{
     struct shared *sh = c->sh;
     const struct opts *o = sh->o;
 
-    c->fd = -1;
-    bool up = reconnect(c);
-    pthread_barrier_wait(&sh->start);
-    if (!up) {
-        c->failed = true;
-        return NULL;
-    }
-    for (;;) {
-        struct timespec t1, t2;
-        now(&t1);
-        if (o->duration > 0 && ts_diff(&sh->t0, &t1) >= o->duration)
-            break;
+    while (!c->done) {
+        now(&c->t1);
+        if (o->duration > 0 && ts_diff(&sh->t0, &c->t1) >= o->duration) {
+            finish(c);
+            return;
+        }
         size_t idx = atomic_fetch_add(&sh->next, 1);
         if (o->duration > 0)
             idx %= sh->nbodies;
-        else if (idx >= sh->nbodies)
-            break;
-        const struct body *b = &sh->bodies[idx];
-
-        char clen[40];
-        int k = snprintf(clen, sizeof(clen), "%zu\r\n\r\n", b->len);
-        struct iovec iov[3] = {
-            {c->prefix, c->prefix_len}, {clen, (size_t)k}, {b->data, b->len}};
-        struct reply rep;
+        else if (idx >= sh->nbodies) {
+            finish(c);
+            return;
+        }
+        c->b = &sh->bodies[idx];
+        int k = snprintf(c->clen, sizeof(c->clen), "%zu\r\n\r\n", c->b->len);
+        c->iov[0] = (struct iovec){c->prefix, c->prefix_len};
+        c->iov[1] = (struct iovec){c->clen, (size_t)k};
+        c->iov[2] = (struct iovec){c->b->data, c->b->len};
+        c->iov_at = 0;
+        c->niov = o->get_path ? 1 : 3;
+        c->have = c->hdr_end = c->dropped = 0;
         c->requests++;
-        if (!send_all(c->fd, iov, o->get_path ? 1 : 3) || !read_reply(c, &rep)) {
-            c->errors++;
-            keep_first(sh, sh->first_err, "connection lost, errno", errno, "", 0);
-            c->reconnects++;
-            if (!reconnect(c)) {
-                c->failed = true;
-                break;
-            }
-            continue;
-        }
-        now(&t2);
-        add_latency(c, ts_diff(&t1, &t2));
-        if (rep.status != 200) {
-            c->errors++;
-            keep_first(sh, sh->first_err, "HTTP", rep.status, rep.body, rep.body_len);
-        } else if (!o->get_path) {
-            count_reply(c, &rep, b);
-        }
-        if (rep.close && !reconnect(c)) {
+        if (send_some(c))
+            return;
+        c->errors++;
+        keep_first(sh, sh->first_err, "connection lost, errno", errno, "", 0);
+        c->reconnects++;
+        if (!reconnect(c, ep)) {
             c->failed = true;
-            break;
+            finish(c);
         }
     }
-    if (c->fd >= 0)
-        close(c->fd);
+}
+
+/* The reply is whole: records it and starts the next request. */
+static void complete(struct client *c, int ep)
+{
+    struct timespec t2;
+    now(&t2);
+    add_latency(c, ts_diff(&c->t1, &t2));
+    const char *body = c->rbuf + c->hdr_end;
+    size_t body_len = (c->have < c->want ? c->have : c->want) - c->hdr_end;
+    if (c->status != 200) {
+        c->errors++;
+        keep_first(c->sh, c->sh->first_err, "HTTP", c->status, body, body_len);
+    } else if (!c->sh->o->get_path) {
+        count_reply(c, body, body_len);
+    }
+    if (c->close && !reconnect(c, ep)) {
+        c->failed = true;
+        finish(c);
+        return;
+    }
+    begin(c, ep);
+}
+
+/* The connection broke mid-request: counts an error, reconnects and
+ * starts over with the next body. */
+static void lost(struct client *c, int ep, int why)
+{
+    c->errors++;
+    keep_first(c->sh, c->sh->first_err, "connection lost, errno", why, "", 0);
+    c->reconnects++;
+    if (!reconnect(c, ep)) {
+        c->failed = true;
+        finish(c);
+        return;
+    }
+    begin(c, ep);
+}
+
+/* Reads what has arrived of the reply (the first RBUF_SIZE bytes kept, the
+ * rest dropped) until the socket is empty or the reply is whole. */
+static void receive(struct client *c, int ep)
+{
+    for (;;) {
+        char sink[16384];
+        bool keep = c->have < sizeof(c->rbuf);
+        char *dst = keep ? c->rbuf + c->have : sink;
+        size_t room = keep ? sizeof(c->rbuf) - c->have : sizeof(sink);
+        ssize_t k = recv(c->fd, dst, room, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (k <= 0) {
+            if (c->hdr_end > 0 && c->to_eof) {
+                complete(c, ep);
+                return;
+            }
+            lost(c, ep, k == 0 ? 0 : errno);
+            return;
+        }
+        if (keep) {
+            size_t was = c->have;
+            c->have += (size_t)k;
+            if (c->hdr_end == 0) {
+                size_t from = was > 3 ? was - 3 : 0;
+                const char *end = memmem(c->rbuf + from, c->have - from, "\r\n\r\n", 4);
+                if (end == NULL) {
+                    if (c->have == sizeof(c->rbuf)) {   /* 64 KiB of headers: not our server */
+                        lost(c, ep, EPROTO);
+                        return;
+                    }
+                    continue;
+                }
+                if (!parse_headers(c, end)) {
+                    lost(c, ep, EPROTO);
+                    return;
+                }
+            }
+        } else {
+            c->dropped += (size_t)k;
+        }
+        if (!c->to_eof && c->have + c->dropped >= c->want) {
+            complete(c, ep);
+            return;
+        }
+    }
+}
+
+/* One event loop: its clients' connections in one epoll set. */
+struct loop {
+    pthread_t th;
+    struct shared *sh;
+    struct client *cl;          /* clients first, first + step, ... */
+    long first, step, count;
+};
+
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    struct shared *sh = l->sh;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+
+    for (long n = l->first; n < l->count; n += l->step) {
+        struct client *c = &l->cl[n];
+        c->fd = -1;
+        if (ep < 0 || !reconnect(c, ep)) {
+            c->failed = true;
+            c->done = true;
+        }
+    }
+    pthread_barrier_wait(&sh->start);
+    for (long n = l->first; n < l->count; n += l->step)
+        if (!l->cl[n].done)
+            begin(&l->cl[n], ep);
+    for (;;) {
+        long active = 0;
+        for (long n = l->first; n < l->count; n += l->step)
+            active += !l->cl[n].done;
+        if (active == 0)
+            break;
+        struct epoll_event ev[64];
+        int k = epoll_wait(ep, ev, 64, 100);
+        for (int i = 0; i < k; i++) {
+            struct client *c = ev[i].data.ptr;
+            if (c->done)
+                continue;
+            if (c->niov > 0) {
+                if (!send_some(c)) {
+                    lost(c, ep, errno);
+                    continue;
+                }
+                if (c->niov > 0)
+                    continue;
+            }
+            if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                receive(c, ep);
+        }
+    }
+    if (ep >= 0)
+        close(ep);
     return NULL;
 }
 
@@ -603,7 +720,9 @@ static void usage(FILE *f)
         "  --host H            server address (127.0.0.1)\n"
         "  --stream S          stream name; each client posts to S-<n> (bench)\n"
         "  --one-stream        every client posts to stream S itself\n"
-        "  --clients N         client threads, one keep-alive connection each (8)\n"
+        "  --clients N         clients, one keep-alive connection each (8)\n"
+        "  --loops N           threads running the clients' epoll loops\n"
+        "                      (online CPUs, at most N clients)\n"
         "  --batch-bytes B     batch as many events as fit B bytes counted as\n"
         "                      CloudWatch counts (message + 26 each), at most\n"
         "                      10,000 events (1048576)\n"
@@ -655,6 +774,8 @@ int main(int argc, char **argv)
             o.label = v;
         else if (strcmp(a, "--clients") == 0)
             ok = parse_long(v, &o.clients) && o.clients > 0 && o.clients <= 4096;
+        else if (strcmp(a, "--loops") == 0)
+            ok = parse_long(v, &o.loops) && o.loops > 0 && o.loops <= 256;
         else if (strcmp(a, "--batch-bytes") == 0)
             ok = parse_long(v, &o.batch_bytes) && o.batch_bytes > 0;
         else if (strcmp(a, "--batch") == 0)
@@ -720,8 +841,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluice-loadgen: out of memory\n");
         return 1;
     }
+    if (o.loops == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        o.loops = cpus > 0 ? cpus : 1;
+    }
+    if (o.loops > o.clients)
+        o.loops = o.clients;
     pthread_mutex_init(&sh.err_lock, NULL);
-    pthread_barrier_init(&sh.start, NULL, (unsigned)o.clients + 1);
+    pthread_barrier_init(&sh.start, NULL, (unsigned)o.loops + 1);
     for (long n = 0; n < o.clients; n++) {
         struct client *c = &cl[n];
         char sname[600];
@@ -744,22 +871,27 @@ int main(int argc, char **argv)
             return 2;
         }
         c->prefix_len = (size_t)k;
-        /* 32 clients with glibc's 8 MiB default stacks would be wasteful */
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 256 * 1024);
-        if (pthread_create(&c->th, &attr, client_main, c) != 0) {
+    }
+    struct loop *loops = calloc((size_t)o.loops, sizeof(*loops));
+    if (!loops) {
+        fprintf(stderr, "sluice-loadgen: out of memory\n");
+        return 1;
+    }
+    for (long n = 0; n < o.loops; n++) {
+        loops[n] = (struct loop){.sh = &sh, .cl = cl, .first = n, .step = o.loops,
+                                 .count = o.clients};
+        if (pthread_create(&loops[n].th, NULL, loop_main, &loops[n]) != 0) {
             fprintf(stderr, "sluice-loadgen: cannot start thread %ld\n", n);
             return 1;
         }
-        pthread_attr_destroy(&attr);
     }
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     now(&sh.t0);
     pthread_barrier_wait(&sh.start);
-    for (long i = 0; i < o.clients; i++)
-        pthread_join(cl[i].th, NULL);
+    for (long i = 0; i < o.loops; i++)
+        pthread_join(loops[i].th, NULL);
+    free(loops);
     struct timespec t_end;
     now(&t_end);
     double secs = ts_diff(&sh.t0, &t_end);
