@@ -89,7 +89,7 @@ enum sl_status ingest_submit(struct api *a, struct api_req *req,
     if (tail_wanted(a->tail, group_id))
         s->stream_name = tail_stream_name(a->tail, group_id, stream_id,
                                           req->arena);
-    qsort(ev, n, sizeof(*ev), seg_event_cmp);
+    seg_events_sort(ev, n);
     buf_init(&s->blobs, SIZE_MAX / 2);
     if (wr_encode_pieces(ev, n, &s->blobs, pieces, &n_pieces, err) != SL_OK) {
         buf_fini(&s->blobs);

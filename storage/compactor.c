@@ -238,7 +238,7 @@ static enum sl_status load_events(sqlite3 *rdb, struct segstore_stmts *ss,
             };
         }
     }
-    qsort(*out, total, sizeof(**out), seg_event_cmp);
+    seg_events_sort(*out, total);
     *n_out = total;
     return SL_OK;
 }

@@ -6,6 +6,7 @@
 
 #include <lz4.h>
 #include <lz4hc.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -42,6 +43,16 @@ int seg_event_cmp(const void *a, const void *b)
     if (x->ts != y->ts)
         return x->ts < y->ts ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void seg_events_sort(struct seg_event *ev, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (seg_event_cmp(&ev[i - 1], &ev[i]) > 0) {
+            qsort(ev, n, sizeof(*ev), seg_event_cmp);
+            return;
+        }
+    }
 }
 
 #define SEG_HEADER_MAX (2 + 2 * VARINT_MAX_LEN)

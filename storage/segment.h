@@ -69,6 +69,11 @@ enum sl_status seg_decode(const void *blob, size_t n, int64_t base_seq,
  * the sort stable). */
 int seg_event_cmp(const void *a, const void *b);
 
+/* Sorts ev[0..n) by seg_event_cmp. Most batches arrive in order: they are
+ * checked in one pass, where glibc's merge sort copied and compared the
+ * 6,000 events of a 1 MiB flow log batch (5% of its ingest CPU). */
+void seg_events_sort(struct seg_event *ev, size_t n);
+
 /* True when (ts_a, seq_a) sorts before (ts_b, seq_b). */
 static inline bool seg_key_less(int64_t ts_a, int64_t seq_a, int64_t ts_b,
                                 int64_t seq_b)

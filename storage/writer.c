@@ -226,7 +226,7 @@ static enum sl_status store_merged(struct wr *w, struct wr_job **group,
         if (group[i]->ingest_ms > ingest)
             ingest = group[i]->ingest_ms;
     }
-    qsort(ev, total, sizeof(*ev), seg_event_cmp);
+    seg_events_sort(ev, total);
     buf_init(&blobs, SIZE_MAX / 2);
     st = wr_encode_pieces(ev, total, &blobs, pieces, &n_pieces, err);
     for (size_t i = 0; st == SL_OK && i < n_pieces; i++) {

@@ -182,4 +182,21 @@ TEST(flow_logs_compress_well)
     buf_fini(&b);
 }
 
+TEST(events_sort_by_time_then_seq)
+{
+    struct seg_event ev[6] = {
+        {.ts = 5, .seq = 0}, {.ts = 3, .seq = 1}, {.ts = 5, .seq = 2},
+        {.ts = 3, .seq = 3}, {.ts = 1, .seq = 4}, {.ts = 9, .seq = 5}};
+    const int64_t want_ts[6] = {1, 3, 3, 5, 5, 9}, want_seq[6] = {4, 1, 3, 0, 2, 5};
+    seg_events_sort(ev, 6);
+    for (int i = 0; i < 6; i++) {
+        CHECK_EQ_INT(ev[i].ts, want_ts[i]);
+        CHECK_EQ_INT(ev[i].seq, want_seq[i]);
+    }
+    seg_events_sort(ev, 6);              /* sorted already: unchanged */
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(ev[i].seq, want_seq[i]);
+    seg_events_sort(ev, 0);
+}
+
 TEST_MAIN()
