@@ -91,7 +91,7 @@ enum sl_status ingest_submit(struct api *a, struct api_req *req,
                                           req->arena);
     seg_events_sort(ev, n);
     buf_init(&s->blobs, SIZE_MAX / 2);
-    if (wr_encode_pieces(ev, n, &s->blobs, pieces, &n_pieces, err) != SL_OK) {
+    if (wr_encode_pieces(ev, n, true, &s->blobs, pieces, &n_pieces, err) != SL_OK) {
         buf_fini(&s->blobs);
         return err->code;
     }

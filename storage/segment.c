@@ -132,6 +132,7 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
     meta->count = (uint32_t)n;
     meta->raw_bytes = msg_bytes + (uint64_t)n * SEG_EVENT_OVERHEAD;
     meta->stored_bytes = hdr_len + (size_t)clen;
+    meta->level = level;
     meta->min_seq = meta->max_seq = 0;
     if (with_seqs) {
         meta->min_seq = meta->max_seq = ev[0].seq;

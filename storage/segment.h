@@ -34,6 +34,8 @@ struct seg_meta {
     uint32_t count;
     uint64_t raw_bytes;         /* message bytes + 26 per event, as CloudWatch counts */
     uint64_t stored_bytes;      /* size of the encoded blob */
+    int level;                  /* LZ4 level it was compressed at (the catalogue
+                                   keeps whether it is above 0: compacted) */
 };
 
 /* Encodes ev[0..n), which must be sorted by (ts, seq). With with_seqs the

@@ -25,7 +25,9 @@ struct segstore_stmts {
 void segstore_stmts_fini(struct segstore_stmts *c);
 
 /* Inserts the index row and the blob (meta->stored_bytes bytes); returns
- * the new segment id in *id. compacted marks the compactor's output. */
+ * the new segment id in *id. compacted marks a blob compressed with LZ4HC
+ * (the compactor's output, or a big batch), which the compactor does not
+ * recompress on its own. */
 enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
                             int64_t stream_id, int64_t group_id,
                             const struct seg_meta *m, const void *blob,

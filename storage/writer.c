@@ -103,7 +103,7 @@ static enum sl_status run_ctl(sqlite3_stmt *q, struct sl_err *err)
 
 /* ---- encoding (request threads) ------------------------------------ */
 
-enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n,
+enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n, bool hc,
                                 struct buf *blobs, struct wr_piece *pieces,
                                 size_t *n_pieces, struct sl_err *err)
 {
@@ -114,11 +114,14 @@ enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n,
     while (i < n) {
         size_t j = i + 1;
         struct wr_piece *p = &pieces[*n_pieces];
+        size_t bytes = ev[i].len;
         while (j < n && ev[j].ts - ev[i].ts < SEG_MAX_SPAN_MS)
-            j++;
+            bytes += ev[j++].len;
         p->first = i;
         p->blob_off = blobs->len;
-        st = seg_encode(ev + i, j - i, false, 0, blobs, &p->meta, err);
+        st = seg_encode(ev + i, j - i, false,
+                        hc && bytes >= WR_HC_MIN_BYTES ? WR_HC_LEVEL : 0,
+                        blobs, &p->meta, err);
         if (st != SL_OK)
             return st;
         (*n_pieces)++;
@@ -129,7 +132,8 @@ enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n,
 
 /* ---- commit (writer thread) ----------------------------------------- */
 
-/* Stores one fresh segment; its seqs start at next_seq. */
+/* Stores one fresh segment; its seqs start at next_seq. One compressed
+ * with LZ4HC is marked compacted: the compactor only merges it. */
 static enum sl_status insert_segment(struct wr *w, int64_t stream_id,
                                      int64_t group_id, struct seg_meta *m,
                                      const void *blob, struct sl_err *err)
@@ -139,8 +143,8 @@ static enum sl_status insert_segment(struct wr *w, int64_t stream_id,
 
     m->min_seq = w->next_seq;
     m->max_seq = w->next_seq + m->count - 1;
-    st = segstore_put(w->db, &w->ss, stream_id, group_id, m, blob, false,
-                      true, &id, err);
+    st = segstore_put(w->db, &w->ss, stream_id, group_id, m, blob,
+                      m->level > 0, true, &id, err);
     if (st == SL_OK) {
         w->next_seq += m->count;
         w->fresh_rows++;
@@ -228,7 +232,7 @@ static enum sl_status store_merged(struct wr *w, struct wr_job **group,
     }
     seg_events_sort(ev, total);
     buf_init(&blobs, SIZE_MAX / 2);
-    st = wr_encode_pieces(ev, total, &blobs, pieces, &n_pieces, err);
+    st = wr_encode_pieces(ev, total, false, &blobs, pieces, &n_pieces, err);
     for (size_t i = 0; st == SL_OK && i < n_pieces; i++) {
         st = insert_segment(w, group[0]->stream_id, group[0]->group_id,
                             &pieces[i].meta, blobs.data + pieces[i].blob_off,

@@ -83,7 +83,7 @@ static void make_batch(struct batch *b, int64_t sid, int64_t gid,
                                       .len = (uint32_t)strlen(b->msgs[i])};
     }
     buf_init(&b->blobs, 1 << 20);
-    if (wr_encode_pieces(b->ev, (size_t)n, &b->blobs, b->pieces, &np, &err) != SL_OK)
+    if (wr_encode_pieces(b->ev, (size_t)n, true, &b->blobs, b->pieces, &np, &err) != SL_OK)
         abort();
     b->job = (struct wr_job){.kind = WR_INGEST, .stream_id = sid, .group_id = gid,
                              .ev = b->ev, .n = (size_t)n, .pieces = b->pieces,
@@ -401,6 +401,75 @@ TEST(cold_segments_are_recompressed_once)
     scan(s, &sc, &c);
     CHECK_EQ_INT(c.n, 64);
     CHECK_EQ_STR(c.msg[63], "m7-63");
+    store_close(s);
+    compact_level = 0;
+    fresh_dir();
+}
+
+TEST(big_batches_arrive_in_lz4hc_and_are_only_merged)
+{
+    enum { N = 3000 };                   /* ~85 KB of messages */
+    static struct seg_event ev[N];
+    static struct wr_piece pieces[N], fast[N];
+    static char msgs[N][32];
+    static struct collected c;
+    struct buf blobs, fblobs;
+    struct sl_err err = {0};
+    struct compact_stats cs;
+    size_t np = 0, nf = 0;
+    int64_t gid, sid;
+    fresh_dir();
+    compact_level = 4;
+    struct store *s = open_store();
+    REQUIRE(s != NULL);
+    REQUIRE_OK(store_ensure_stream(s, "g", "s", &gid, &sid, &err));
+    for (int i = 0; i < N; i++) {
+        snprintf(msgs[i], sizeof(msgs[i]), "2 eni-%04d 10.0.%d.%d ACCEPT",
+                 i % 37, i % 251, i % 13);
+        ev[i] = (struct seg_event){.ts = 1000 + i / 10, .ingest = 5, .msg = msgs[i],
+                                   .len = (uint32_t)strlen(msgs[i])};
+    }
+    buf_init(&blobs, SIZE_MAX / 2);
+    buf_init(&fblobs, SIZE_MAX / 2);
+    REQUIRE_OK(wr_encode_pieces(ev, N, true, &blobs, pieces, &np, &err));
+    REQUIRE_OK(wr_encode_pieces(ev, N, false, &fblobs, fast, &nf, &err));
+    CHECK_EQ_INT(np, 1);
+    CHECK_EQ_INT(pieces[0].meta.level, WR_HC_LEVEL);
+    CHECK_EQ_INT(fast[0].meta.level, 0);
+    CHECK(pieces[0].meta.stored_bytes < fast[0].meta.stored_bytes);
+    buf_fini(&fblobs);
+
+    struct done_flag d = {.left = 1};
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    struct wr_job job = {.kind = WR_INGEST, .stream_id = sid, .group_id = gid,
+                         .ev = ev, .n = N, .pieces = pieces, .n_pieces = np,
+                         .blobs = blobs.data, .ingest_ms = 5, .done = job_done,
+                         .ctx = &d};
+    wr_submit(store_writer(s), &job);
+    pthread_mutex_lock(&d.mu);
+    while (d.left > 0)
+        pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+    CHECK_EQ_INT(job.status, SL_OK);
+    buf_fini(&blobs);
+    CHECK_OK(store_compact_now(s, &cs, &err));
+    CHECK_EQ_INT(cs.merges, 0);          /* already LZ4HC: left alone */
+
+    /* A second, small batch overlapping it: the two are merged. */
+    static struct batch bs[1];
+    int64_t ts[8];
+    for (int i = 0; i < 8; i++)
+        ts[i] = 1000 + i;
+    make_batch(&bs[0], sid, gid, ts, 8, 3);
+    ingest_all(s, bs, 1);
+    CHECK_OK(store_compact_now(s, &cs, &err));
+    CHECK_EQ_INT(cs.segments_in, 2);
+    CHECK_EQ_INT(cs.segments_out, 1);
+    struct rd_scan sc = {.stream_id = sid, .start = 0, .end = INT64_MAX};
+    scan(s, &sc, &c);
+    CHECK_EQ_INT(c.n, N + 8);
+    CHECK_EQ_STR(c.msg[N + 7], msgs[N - 1]);
     store_close(s);
     compact_level = 0;
     fresh_dir();
