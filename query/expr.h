@@ -50,6 +50,8 @@ struct cx {
     size_t nargs;
     struct lex_period *periods; /* per argument, for kind 'p' */
     int *regex_ids;             /* per argument, for kind 'r' (-1 none) */
+    int64_t bin_step;           /* bin() of a fixed period: evaluated in */
+    int64_t bin_origin;         /* place (0: by fn_call) */
 };
 
 /* The query's regexes: compiled once, matched by any thread with its own

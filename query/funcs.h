@@ -13,6 +13,7 @@
 #include "query/lexer.h"
 #include "query/value.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,11 @@ struct fn_args {
 enum sl_status fn_call(const struct fn_def *f, const struct fn_args *a,
                        struct fn_ctx *ctx, struct val *out) SL_MUST_CHECK;
 
+/* Largest |epoch ms| the datetime functions accept (JavaScript's Date
+ * range, about 273,790 years either side of 1970): keeps every calendar
+ * computation far from int64 overflow. Values outside give null. */
+#define FN_MS_LIMIT 8640000000000000LL
+
 /* Floors ms to a multiple of the period (UTC; weeks start on Monday as
  * in CloudWatch; months, quarters and years on the calendar, as multiples
  * of count months counted from 1970-01, so 5mo bins start 1970-01,
@@ -54,5 +60,11 @@ enum sl_status fn_call(const struct fn_def *f, const struct fn_args *a,
 int64_t fn_period_floor(int64_t ms, const struct lex_period *p);
 /* The smallest multiple of the period >= ms (dateceil). */
 int64_t fn_period_ceil(int64_t ms, const struct lex_period *p);
+/* For a fixed-length period (seconds to weeks, count > 0) sets its step
+ * and origin in ms, so that a caller flooring many moments needs no call:
+ * fn_period_floor(ms, p) = origin + floor((ms - origin) / step) * step for
+ * every ms within +-8.64e15. False for calendar periods (months, quarters,
+ * years), a zero count or a period too long. */
+bool fn_period_fixed(const struct lex_period *p, int64_t *step, int64_t *origin);
 
 #endif

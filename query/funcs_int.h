@@ -13,11 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest |epoch ms| the datetime functions accept (JavaScript's Date
- * range, about 273,790 years either side of 1970): keeps every calendar
- * computation far from int64 overflow. Values outside give null. */
-#define FN_MS_LIMIT 8640000000000000LL
-
 /* A borrowed byte slice; s is NULL for an absent value. */
 struct fn_text {
     const char *s;

@@ -160,6 +160,15 @@ static int64_t period_round(int64_t ms, const struct lex_period *p, bool up)
     return (up && f != ms) ? f + step : f;
 }
 
+bool fn_period_fixed(const struct lex_period *p, int64_t *step, int64_t *origin)
+{
+    if (p->count <= 0 || period_months(p) > 0 || period_ms(p) == 0)
+        return false;
+    *step = period_ms(p);
+    *origin = p->unit == LEX_UNIT_WEEK ? WEEK_ORIGIN_MS : 0;
+    return true;
+}
+
 int64_t fn_period_floor(int64_t ms, const struct lex_period *p)
 {
     return period_round(ms, p, false);

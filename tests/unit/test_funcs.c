@@ -621,6 +621,33 @@ TEST(periods_weeks_start_monday)
                   "2024-02-12 00:00:00.000", "2024-02-26 00:00:00.000");
 }
 
+TEST(fixed_periods_floor_by_step_and_origin)
+{
+    /* what the executor's inline bin() computes must be fn_period_floor */
+    const struct lex_period fixed[] = {
+        {1, LEX_UNIT_MS}, {7, LEX_UNIT_SEC}, {5, LEX_UNIT_MIN},
+        {3, LEX_UNIT_HOUR}, {1, LEX_UNIT_DAY}, {1, LEX_UNIT_WEEK}, {2, LEX_UNIT_WEEK}};
+    const int64_t ms[] = {0, 1, -1, 299999, 300000, -300001, 1716900000123LL,
+                          -86400000LL * 400 - 17, 8640000000000000LL,
+                          -8640000000000000LL};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        int64_t step = 0, origin = 0;
+        CHECK(fn_period_fixed(&fixed[i], &step, &origin));
+        for (size_t k = 0; k < sizeof(ms) / sizeof(ms[0]); k++) {
+            int64_t d = ms[k] - origin, q = d / step;
+            if (d % step < 0)
+                q--;
+            CHECK_EQ_INT(origin + q * step, fn_period_floor(ms[k], &fixed[i]));
+        }
+    }
+    const struct lex_period calendar[] = {
+        {1, LEX_UNIT_MONTH}, {1, LEX_UNIT_QUARTER}, {2, LEX_UNIT_YEAR}, {0, LEX_UNIT_MIN}};
+    for (size_t i = 0; i < sizeof(calendar) / sizeof(calendar[0]); i++) {
+        int64_t step, origin;
+        CHECK(!fn_period_fixed(&calendar[i], &step, &origin));
+    }
+}
+
 TEST(periods_calendar)
 {
     EXPECT_PERIOD("2024-02-29 13:47:12.345", 1, LEX_UNIT_MONTH,
