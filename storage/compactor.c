@@ -322,7 +322,7 @@ static enum sl_status encode_swap(struct swap *sw, const struct seg_event *ev,
             cap = ncap;
         }
         sw->offs[sw->n_new] = sw->blobs.len;
-        st = seg_encode(ev + i, j - i, true, level, &sw->blobs,
+        st = seg_encode(ev + i, j - i, true, level, NULL, &sw->blobs,
                         &sw->metas[sw->n_new], err);
         if (st != SL_OK)
             return st;

@@ -58,11 +58,26 @@ void seg_events_sort(struct seg_event *ev, size_t n)
 #define SEG_HEADER_MAX (2 + 2 * VARINT_MAX_LEN)
 #define SEG_EVENT_OVERHEAD 26
 
-enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
-                          int level, struct buf *out, struct seg_meta *meta,
-                          struct sl_err *err)
+void seg_scratch_init(struct seg_scratch *sc)
 {
-    size_t cols_max, payload_len = 0, msg_bytes = 0, hdr_len = 0, bound;
+    buf_init(&sc->payload, SIZE_MAX / 2);
+    sc->hc = NULL;
+}
+
+void seg_scratch_fini(struct seg_scratch *sc)
+{
+    buf_fini(&sc->payload);
+    if (sc->hc != NULL)
+        LZ4_freeStreamHC(sc->hc);
+    sc->hc = NULL;
+}
+
+/* seg_encode with a scratch. */
+static enum sl_status encode(const struct seg_event *ev, size_t n, bool with_seqs,
+                             int level, struct seg_scratch *sc, struct buf *out,
+                             struct seg_meta *meta, struct sl_err *err)
+{
+    size_t payload_len = 0, msg_bytes = 0, hdr_len = 0, bound;
     unsigned char *payload, *p, hdr[SEG_HEADER_MAX];
     bool seq_column = false;
     int clen;
@@ -79,11 +94,12 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
     if (msg_bytes > (size_t)LZ4_MAX_INPUT_SIZE / 2)
         return sl_fail(err, SL_TOO_LARGE, "segment of %zu bytes is too large",
                        msg_bytes);
-    cols_max = n * VARINT_MAX_LEN * 4;
-    payload = sl_alloc(cols_max + msg_bytes);
-    if (payload == NULL)
+    buf_clear(&sc->payload);
+    if (buf_reserve(&sc->payload, n * VARINT_MAX_LEN * 4 + msg_bytes) != SL_OK)
         return sl_fail(err, SL_NOMEM, "out of memory encoding a segment");
-    p = payload;
+    if (level > 0 && sc->hc == NULL && (sc->hc = LZ4_createStreamHC()) == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory encoding a segment");
+    payload = p = (unsigned char *)sc->payload.data;
     p += varint_put(p, zigzag_enc(ev[0].ts));
     for (size_t i = 1; i < n; i++)
         p += varint_put(p, (uint64_t)(ev[i].ts - ev[i - 1].ts));
@@ -108,20 +124,17 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
     hdr_len += varint_put(hdr + hdr_len, n);
     bound = (size_t)LZ4_compressBound((int)payload_len);
     st = buf_reserve(out, hdr_len + bound);
-    if (st != SL_OK) {
-        sl_free(payload);
+    if (st != SL_OK)
         return sl_fail(err, st, "no room for a %zu-byte segment", bound);
-    }
     memcpy(out->data + out->len, hdr, hdr_len);
     if (level > 0)
-        clen = LZ4_compress_HC((const char *)payload,
-                               out->data + out->len + hdr_len,
-                               (int)payload_len, (int)bound, level);
+        clen = LZ4_compress_HC_extStateHC(sc->hc, (const char *)payload,
+                                          out->data + out->len + hdr_len,
+                                          (int)payload_len, (int)bound, level);
     else
         clen = LZ4_compress_default((const char *)payload,
                                     out->data + out->len + hdr_len,
                                     (int)payload_len, (int)bound);
-    sl_free(payload);
     if (clen <= 0)
         return sl_fail(err, SL_INTERNAL, "LZ4 compression failed");
     out->len += hdr_len + (size_t)clen;
@@ -144,6 +157,21 @@ enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
         }
     }
     return SL_OK;
+}
+
+enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
+                          int level, struct seg_scratch *sc, struct buf *out,
+                          struct seg_meta *meta, struct sl_err *err)
+{
+    struct seg_scratch once;
+    enum sl_status st;
+
+    if (sc != NULL)
+        return encode(ev, n, with_seqs, level, sc, out, meta, err);
+    seg_scratch_init(&once);
+    st = encode(ev, n, with_seqs, level, &once, out, meta, err);
+    seg_scratch_fini(&once);
+    return st;
 }
 
 #define CORRUPT(what) \

@@ -38,14 +38,27 @@ struct seg_meta {
                                    keeps whether it is above 0: compacted) */
 };
 
+/* Memory seg_encode reuses from one call to the next: the uncompressed
+ * payload and LZ4HC's 256 KiB state. Fresh for every 1 MiB batch, they
+ * cost a page fault each 4 KiB (glibc gives freed big blocks back to the
+ * kernel): a quarter of ingest's faults. One per thread; not shared. */
+struct seg_scratch {
+    struct buf payload;
+    void *hc;                   /* LZ4_streamHC_t, made on first use */
+};
+
+void seg_scratch_init(struct seg_scratch *sc);
+void seg_scratch_fini(struct seg_scratch *sc);
+
 /* Encodes ev[0..n), which must be sorted by (ts, seq). With with_seqs the
  * seqs are kept (compacted segments: a column, unless they run base,
  * base+1, ... when meta's min_seq is all a reader needs); without, seq =
  * base + index and meta's seqs are left 0 for the writer to fill. level 0 = LZ4 fast,
- * 1..12 = LZ4HC. Appends the blob to out. */
+ * 1..12 = LZ4HC. Appends the blob to out. sc: the caller's scratch, or
+ * NULL for one that lives for this call only. */
 enum sl_status seg_encode(const struct seg_event *ev, size_t n, bool with_seqs,
-                          int level, struct buf *out, struct seg_meta *meta,
-                          struct sl_err *err) SL_MUST_CHECK;
+                          int level, struct seg_scratch *sc, struct buf *out,
+                          struct seg_meta *meta, struct sl_err *err) SL_MUST_CHECK;
 
 /* A decoded segment: parallel arrays, messages are slices of bytes. */
 struct seg_view {

@@ -49,6 +49,7 @@ struct wr {
     atomic_ullong commits, jobs_done, merged, ingests;  /* for wr_get_stats */
     struct segstore_stmts ss;     /* segment inserts */
     struct compact_stmts fresh_ss;  /* merging fresh segments */
+    struct seg_scratch scratch;   /* merging small jobs (writer thread) */
     sqlite3_stmt *upd_stream, *upd_group, *upd_seq;
     int64_t fresh_rows;           /* fresh segments stored (writer thread) */
     /* transaction control, prepared once: parsing them per job cost more
@@ -104,8 +105,9 @@ static enum sl_status run_ctl(sqlite3_stmt *q, struct sl_err *err)
 /* ---- encoding (request threads) ------------------------------------ */
 
 enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n, bool hc,
-                                struct buf *blobs, struct wr_piece *pieces,
-                                size_t *n_pieces, struct sl_err *err)
+                                struct seg_scratch *sc, struct buf *blobs,
+                                struct wr_piece *pieces, size_t *n_pieces,
+                                struct sl_err *err)
 {
     size_t i = 0;
     enum sl_status st;
@@ -121,7 +123,7 @@ enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n, bool hc,
         p->blob_off = blobs->len;
         st = seg_encode(ev + i, j - i, false,
                         hc && bytes >= WR_HC_MIN_BYTES ? WR_HC_LEVEL : 0,
-                        blobs, &p->meta, err);
+                        sc, blobs, &p->meta, err);
         if (st != SL_OK)
             return st;
         (*n_pieces)++;
@@ -232,7 +234,8 @@ static enum sl_status store_merged(struct wr *w, struct wr_job **group,
     }
     seg_events_sort(ev, total);
     buf_init(&blobs, SIZE_MAX / 2);
-    st = wr_encode_pieces(ev, total, false, &blobs, pieces, &n_pieces, err);
+    st = wr_encode_pieces(ev, total, false, &w->scratch, &blobs, pieces,
+                          &n_pieces, err);
     for (size_t i = 0; st == SL_OK && i < n_pieces; i++) {
         st = insert_segment(w, group[0]->stream_id, group[0]->group_id,
                             &pieces[i].meta, blobs.data + pieces[i].blob_off,
@@ -735,6 +738,7 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
     }
     w->db = db;
     w->wal_fd = -1;
+    seg_scratch_init(&w->scratch);
     w->fresh_rows = WR_FRESH_MAX;   /* index what a last run left fresh */
     w->sync_full = sync_full;
     if (sync_full) {
@@ -784,6 +788,7 @@ fail_threads:
     sync_fini(w);
 fail:
     finalize_stmts(w);
+    seg_scratch_fini(&w->scratch);
     sl_free(w->wal_path);
     sl_free(w);
     return NULL;
@@ -801,6 +806,7 @@ void wr_destroy(struct wr *w)
     sync_fini(w);
     if (w->wal_fd >= 0)
         close(w->wal_fd);
+    seg_scratch_fini(&w->scratch);
     sl_free(w->wal_path);
     sl_free(w);
 }

@@ -103,12 +103,13 @@ void wr_get_stats(struct wr *w, struct wr_stats *out);
  * WR_HC_LEVEL: VPC flow logs in 1 MiB batches are stored in 25% of their
  * size instead of 33%, at 160 instead of 280 MB/s a core (smaller runs keep
  * the fast level: HC clears a 256 KiB state per call). The writer merges
- * small jobs without hc: every commit waits for it. */
+ * small jobs without hc: every commit waits for it. sc: the calling
+ * thread's seg_scratch (or NULL). */
 #define WR_HC_LEVEL 1
 #define WR_HC_MIN_BYTES (64 * 1024)
 enum sl_status wr_encode_pieces(const struct seg_event *ev, size_t n, bool hc,
-                                struct buf *blobs, struct wr_piece *pieces,
-                                size_t *n_pieces, struct sl_err *err)
-    SL_MUST_CHECK;
+                                struct seg_scratch *sc, struct buf *blobs,
+                                struct wr_piece *pieces, size_t *n_pieces,
+                                struct sl_err *err) SL_MUST_CHECK;
 
 #endif

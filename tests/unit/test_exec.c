@@ -78,7 +78,7 @@ static void ingest(struct store *s, int64_t gid, int64_t sid, const struct gen *
         ev[i] = (struct seg_event){.ts = g[i].ts, .ingest = g[i].ts + 7, .seq = i,
                                    .msg = g[i].msg, .len = (uint32_t)strlen(g[i].msg)};
     buf_init(&blobs, SIZE_MAX);
-    if (wr_encode_pieces(ev, (size_t)n, true, &blobs, pieces, &np, &err) != SL_OK)
+    if (wr_encode_pieces(ev, (size_t)n, true, NULL, &blobs, pieces, &np, &err) != SL_OK)
         abort();
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);

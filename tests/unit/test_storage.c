@@ -83,7 +83,7 @@ static void make_batch(struct batch *b, int64_t sid, int64_t gid,
                                       .len = (uint32_t)strlen(b->msgs[i])};
     }
     buf_init(&b->blobs, 1 << 20);
-    if (wr_encode_pieces(b->ev, (size_t)n, true, &b->blobs, b->pieces, &np, &err) != SL_OK)
+    if (wr_encode_pieces(b->ev, (size_t)n, true, NULL, &b->blobs, b->pieces, &np, &err) != SL_OK)
         abort();
     b->job = (struct wr_job){.kind = WR_INGEST, .stream_id = sid, .group_id = gid,
                              .ev = b->ev, .n = (size_t)n, .pieces = b->pieces,
@@ -188,7 +188,7 @@ TEST(segment_blobs_are_read_whole_and_missing_ones_reported)
     arena_init(&a, 4096, 0);
     for (int i = 0; i < 2; i++) {
         buf_init(&blob[i], 1 << 20);
-        REQUIRE_OK(seg_encode(&ev[i], 1, false, 0, &blob[i], &m, &err));
+        REQUIRE_OK(seg_encode(&ev[i], 1, false, 0, NULL, &blob[i], &m, &err));
         REQUIRE_OK(segstore_put(db, &c, 7, 3, &m, blob[i].data, false, true,
                                 &id[i], &err));
     }
@@ -431,8 +431,8 @@ TEST(big_batches_arrive_in_lz4hc_and_are_only_merged)
     }
     buf_init(&blobs, SIZE_MAX / 2);
     buf_init(&fblobs, SIZE_MAX / 2);
-    REQUIRE_OK(wr_encode_pieces(ev, N, true, &blobs, pieces, &np, &err));
-    REQUIRE_OK(wr_encode_pieces(ev, N, false, &fblobs, fast, &nf, &err));
+    REQUIRE_OK(wr_encode_pieces(ev, N, true, NULL, &blobs, pieces, &np, &err));
+    REQUIRE_OK(wr_encode_pieces(ev, N, false, NULL, &fblobs, fast, &nf, &err));
     CHECK_EQ_INT(np, 1);
     CHECK_EQ_INT(pieces[0].meta.level, WR_HC_LEVEL);
     CHECK_EQ_INT(fast[0].meta.level, 0);
