@@ -419,16 +419,14 @@ enum sl_status cx_eval(const struct cx *e, struct cx_env *env,
         return SL_OK;
     }
     case CX_CALL:
-        if (e->bin_step > 0) {
+        if (e->bin_step > 0 && env->fctx->timestamp_ms >= -FN_MS_LIMIT &&
+            env->fctx->timestamp_ms <= FN_MS_LIMIT) {
             int64_t ms = env->fctx->timestamp_ms - e->bin_origin;
             int64_t q = ms / e->bin_step;
             if (ms % e->bin_step < 0)
                 q--;                     /* floor, not truncation */
-            if (env->fctx->timestamp_ms >= -FN_MS_LIMIT &&
-                env->fctx->timestamp_ms <= FN_MS_LIMIT) {
-                *out = val_time(q * e->bin_step + e->bin_origin);
-                return SL_OK;
-            }
+            *out = val_time(q * e->bin_step + e->bin_origin);
+            return SL_OK;
         }
         return eval_call(e, env, t, out);
     }
