@@ -577,6 +577,8 @@ static void complete(struct client *c, int ep)
     } else if (!c->sh->o->get_path) {
         count_reply(c, body, body_len);
     }
+    if (c->niov > 0)
+        c->close = true;    /* answered before all of it went out (a 413) */
     if (c->close && !reconnect(c, ep)) {
         c->failed = true;
         finish(c);
@@ -688,13 +690,9 @@ static void *loop_main(void *arg)
             struct client *c = ev[i].data.ptr;
             if (c->done)
                 continue;
-            if (c->niov > 0) {
-                if (!send_some(c)) {
-                    lost(c, ep, errno);
-                    continue;
-                }
-                if (c->niov > 0)
-                    continue;
+            if (c->niov > 0 && !send_some(c)) {
+                lost(c, ep, errno);
+                continue;
             }
             if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 receive(c, ep);
