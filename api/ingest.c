@@ -7,8 +7,8 @@
 #include "api/tail.h"
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/per_thread.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +50,13 @@ enum ingest_verdict ingest_judge(const struct ingest_window *w,
 
 /* Each request thread's seg_scratch, made on its first batch and freed
  * when the thread ends. */
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void *scratch_make(void)
+{
+    struct seg_scratch *sc = sl_alloc(sizeof(*sc));
+    if (sc != NULL)
+        seg_scratch_init(sc);
+    return sc;
+}
 
 static void scratch_free(void *p)
 {
@@ -59,27 +64,8 @@ static void scratch_free(void *p)
     sl_free(p);
 }
 
-static void scratch_key_make(void)
-{
-    (void)pthread_key_create(&scratch_key, scratch_free);
-}
-
-/* This thread's scratch, or NULL (seg_encode then makes one per call). */
-static struct seg_scratch *thread_scratch(void)
-{
-    struct seg_scratch *sc;
-
-    pthread_once(&scratch_once, scratch_key_make);
-    sc = pthread_getspecific(scratch_key);
-    if (sc == NULL && (sc = sl_alloc(sizeof(*sc))) != NULL) {
-        seg_scratch_init(sc);
-        if (pthread_setspecific(scratch_key, sc) != 0) {
-            sl_free(sc);
-            sc = NULL;
-        }
-    }
-    return sc;
-}
+static struct sl_per_thread thread_scratch = {.make = scratch_make,
+                                              .destroy = scratch_free};
 
 /* Lives in the request arena until the writer answers. */
 struct submission {
@@ -126,8 +112,8 @@ enum sl_status ingest_submit(struct api *a, struct api_req *req,
                                           req->arena);
     seg_events_sort(ev, n);
     buf_init(&s->blobs, SIZE_MAX / 2);
-    if (wr_encode_pieces(ev, n, true, thread_scratch(), &s->blobs, pieces,
-                         &n_pieces, err) != SL_OK) {
+    if (wr_encode_pieces(ev, n, true, sl_per_thread_get(&thread_scratch),
+                         &s->blobs, pieces, &n_pieces, err) != SL_OK) {
         buf_fini(&s->blobs);
         return err->code;
     }

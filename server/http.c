@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/per_thread.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -155,8 +156,13 @@ static struct req *req_new(struct srv_http *h, struct MHD_Connection *conn,
  * faults of ingesting 1 MiB batches. */
 #define SPARE_BODY_MAX (2u << 20)
 
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static void *spare_make(void)
+{
+    struct buf *b = sl_alloc(sizeof(*b));
+    if (b != NULL)
+        buf_init(b, SIZE_MAX);
+    return b;
+}
 
 static void spare_free(void *p)
 {
@@ -164,32 +170,14 @@ static void spare_free(void *p)
     sl_free(p);
 }
 
-static void spare_key_make(void)
-{
-    (void)pthread_key_create(&spare_key, spare_free);
-}
-
-/* This thread's spare buffer (empty: data NULL), or NULL. */
-static struct buf *thread_spare(void)
-{
-    struct buf *b;
-
-    pthread_once(&spare_once, spare_key_make);
-    b = pthread_getspecific(spare_key);
-    if (b == NULL && (b = sl_alloc(sizeof(*b))) != NULL) {
-        buf_init(b, SIZE_MAX);
-        if (pthread_setspecific(spare_key, b) != 0) {
-            sl_free(b);
-            b = NULL;
-        }
-    }
-    return b;
-}
+/* This thread's spare buffer (empty: data NULL). */
+static struct sl_per_thread thread_spare = {.make = spare_make,
+                                            .destroy = spare_free};
 
 /* Makes r->body (empty) ready for len bytes, from the spare if it fits. */
 static enum sl_status body_reserve(struct req *r, size_t len)
 {
-    struct buf *spare = thread_spare();
+    struct buf *spare = sl_per_thread_get(&thread_spare);
 
     if (spare != NULL && spare->data != NULL && spare->cap > len) {
         buf_fini(&r->body);
@@ -207,7 +195,7 @@ static void body_release(struct req *r)
     struct buf *spare;
 
     if (r->body.data != NULL && r->body.cap <= SPARE_BODY_MAX &&
-        (spare = thread_spare()) != NULL && spare->data == NULL) {
+        (spare = sl_per_thread_get(&thread_spare)) != NULL && spare->data == NULL) {
         *spare = r->body;
         spare->max = SIZE_MAX;
         buf_init(&r->body, 0);

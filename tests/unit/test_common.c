@@ -8,7 +8,12 @@
 #include "common/hex.h"
 #include "common/memsearch.h"
 #include "common/uuid.h"
+#include "common/per_thread.h"
 #include "tests/harness.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 
 TEST(varint_roundtrip_edges)
 {
@@ -264,6 +269,42 @@ TEST(memchr_all_agrees_with_a_byte_loop)
 #ifdef SLUICE_TESTING
     sl_memsearch_no_avx2(false);
 #endif
+}
+
+static atomic_int pt_made, pt_destroyed;
+
+static void *pt_make(void)
+{
+    atomic_fetch_add(&pt_made, 1);
+    return malloc(16);
+}
+
+static void pt_destroy(void *p)
+{
+    atomic_fetch_add(&pt_destroyed, 1);
+    free(p);
+}
+
+static struct sl_per_thread pt = {.make = pt_make, .destroy = pt_destroy};
+
+static void *pt_thread(void *arg)
+{
+    void *a = sl_per_thread_get(&pt), *b = sl_per_thread_get(&pt);
+    *(void **)arg = a == b ? a : NULL;
+    return NULL;
+}
+
+TEST(per_thread_objects_are_one_per_thread_and_die_with_it)
+{
+    pthread_t th[2];
+    void *got[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        REQUIRE(pthread_create(&th[i], NULL, pt_thread, &got[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    CHECK(got[0] != NULL && got[1] != NULL);   /* the same object twice */
+    CHECK_EQ_INT(atomic_load(&pt_made), 2);      /* one each */
+    CHECK_EQ_INT(atomic_load(&pt_destroyed), 2); /* freed as they ended */
 }
 
 TEST_MAIN()
