@@ -79,7 +79,6 @@ struct shared {
 
 /* One client: a keep-alive connection with one request in flight. */
 struct client {
-    int id;
     struct shared *sh;
     int fd;
     bool done;                  /* its time or the bodies are up, or it failed */
@@ -102,7 +101,7 @@ struct client {
     bool to_eof;                /* no length: the body runs to the close */
     uint32_t *lat_us;           /* one latency per request, microseconds */
     size_t nlat, caplat;
-    uint64_t requests, errors, events_ok, raw_ok, rejected, reconnects;
+    uint64_t requests, errors, events_ok, raw_ok, rejected;
     bool failed;                /* could not (re)connect: the thread gave up */
 };
 
@@ -523,6 +522,24 @@ static bool send_some(struct client *c)
     return true;
 }
 
+/* Reconnects c, or gives it up (failed, done) when the server stays away. */
+static bool relink(struct client *c, int ep)
+{
+    if (reconnect(c, ep))
+        return true;
+    c->failed = true;
+    finish(c);
+    return false;
+}
+
+/* Counts a lost connection (errno why) and relinks. */
+static bool recover(struct client *c, int ep, int why)
+{
+    c->errors++;
+    keep_first(c->sh, c->sh->first_err, "connection lost, errno", why, "", 0);
+    return relink(c, ep);
+}
+
 /* Starts c's next request, or ends c when its time or the bodies are up. */
 static void begin(struct client *c, int ep)
 {
@@ -553,13 +570,7 @@ static void begin(struct client *c, int ep)
         c->requests++;
         if (send_some(c))
             return;
-        c->errors++;
-        keep_first(sh, sh->first_err, "connection lost, errno", errno, "", 0);
-        c->reconnects++;
-        if (!reconnect(c, ep)) {
-            c->failed = true;
-            finish(c);
-        }
+        recover(c, ep, errno);
     }
 }
 
@@ -579,27 +590,17 @@ static void complete(struct client *c, int ep)
     }
     if (c->niov > 0)
         c->close = true;    /* answered before all of it went out (a 413) */
-    if (c->close && !reconnect(c, ep)) {
-        c->failed = true;
-        finish(c);
+    if (c->close && !relink(c, ep))
         return;
-    }
     begin(c, ep);
 }
 
-/* The connection broke mid-request: counts an error, reconnects and
- * starts over with the next body. */
+/* The connection broke mid-request: starts over with the next body on a
+ * new one. */
 static void lost(struct client *c, int ep, int why)
 {
-    c->errors++;
-    keep_first(c->sh, c->sh->first_err, "connection lost, errno", why, "", 0);
-    c->reconnects++;
-    if (!reconnect(c, ep)) {
-        c->failed = true;
-        finish(c);
-        return;
-    }
-    begin(c, ep);
+    if (recover(c, ep, why))
+        begin(c, ep);
 }
 
 /* Reads what has arrived of the reply (the first RBUF_SIZE bytes kept, the
@@ -855,7 +856,6 @@ int main(int argc, char **argv)
         else
             snprintf(sname, sizeof(sname), "%s-%ld", o.stream, n);
         pct_encode(sname, senc, sizeof(senc));
-        c->id = (int)n;
         c->sh = &sh;
         int k = o.get_path
             ? snprintf(c->prefix, sizeof(c->prefix), "GET %s HTTP/1.1\r\nHost: %s:%s\r\n\r\n",
