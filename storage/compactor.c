@@ -286,6 +286,8 @@ static enum sl_status flush_pending(struct pass *p, struct sl_err *err)
                 p->cs->bytes_in += sw->old[k].stored;
             for (size_t k = 0; k < sw->n_new; k++)
                 p->cs->bytes_out += (int64_t)sw->metas[k].stored_bytes;
+        } else if (st == SL_OK) {
+            p->cs->stale++;
         }
         swap_free(sw);
     }

@@ -21,6 +21,8 @@ struct compact_stats {
     int64_t segments_out;      /* segments written in their place */
     int64_t bytes_in;          /* stored bytes before */
     int64_t bytes_out;         /* stored bytes after */
+    int64_t stale;             /* merges dropped: their segments changed
+                                  before the writer got to them */
 };
 
 /* How a pass goes about it. */

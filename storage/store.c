@@ -629,12 +629,15 @@ enum sl_status store_compact_now(struct store *s, struct compact_stats *out,
     memset(out, 0, sizeof(*out));
     atomic_fetch_add(&s->compact_callers, 1);
     pthread_mutex_lock(&s->compact_mu);
+    /* Until a pass finds nothing to do. A pass whose merges all went
+     * stale did not find nothing: the writer changed those segments in
+     * between (merging fresh rows after a commit of the purge, say). */
     for (int pass = 0; pass < 64 && st == SL_OK; pass++) {
-        int64_t before = out->merges;
+        int64_t before = out->merges, stale = out->stale;
         struct compact_opts co = {.level = s->opts.compact_level,
                                   .thorough = true};
         st = compact_pass(db, s->wr, &co, out, err);
-        if (out->merges == before)
+        if (out->merges == before && out->stale == stale)
             break;
     }
     pthread_mutex_unlock(&s->compact_mu);
