@@ -8,7 +8,8 @@
 
 #define GROUP_COLS                                                          \
     "g.id, g.name, g.created_ms, g.retention_days, g.tags, g.field_format,"  \
-    " g.stored_bytes,"                                                      \
+    " (SELECT coalesce(sum(stored_bytes), 0) FROM streams s"               \
+    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
     " (SELECT min(first_event_ms) FROM streams s"                           \
     "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
     " (SELECT max(last_event_ms) FROM streams s"                            \
@@ -434,8 +435,8 @@ enum sl_status cat_group_delete(sqlite3 *db, const char *name, int64_t now_ms,
                     id, now_ms, err);
     if (st != SL_OK)
         return st;
-    return exec_named(db, "UPDATE groups SET deleted_ms = ?2, stored_bytes = 0"
-                          " WHERE id = ?1", id, now_ms, err);
+    return exec_named(db, "UPDATE groups SET deleted_ms = ?2 WHERE id = ?1",
+                      id, now_ms, err);
 }
 
 enum sl_status cat_group_set_retention(sqlite3 *db, const char *name,
@@ -568,11 +569,6 @@ enum sl_status cat_stream_delete(sqlite3 *db, const char *group,
     if (st != SL_OK)
         return st;
     st = stream_id_of(db, gid, stream, &sid, err);
-    if (st != SL_OK)
-        return st;
-    st = exec_named(db, "UPDATE groups SET stored_bytes = stored_bytes -"
-                        " (SELECT stored_bytes FROM streams WHERE id = ?2)"
-                        " WHERE id = ?1", gid, sid, err);
     if (st != SL_OK)
         return st;
     return exec_named(db, "UPDATE streams SET deleted_ms = ?2 WHERE id = ?1",

@@ -193,15 +193,6 @@ static enum sl_status apply_swap(sqlite3 *db, struct compact_stmts *c,
     sqlite3_bind_int64(c->acct_stream, 3,
                        (int64_t)sw->n_new - (int64_t)sw->n_old);
     st = db_step_done(c->acct_stream, err);
-    if (st == SL_OK)
-        st = db_cached(db, &c->acct_group,
-                       "UPDATE groups SET stored_bytes = stored_bytes + ?2"
-                       " WHERE id = ?1", err);
-    if (st != SL_OK)
-        return st;
-    sqlite3_bind_int64(c->acct_group, 1, sw->group_id);
-    sqlite3_bind_int64(c->acct_group, 2, bytes_new - bytes_old);
-    st = db_step_done(c->acct_group, err);
     sw->applied = st == SL_OK;
     return st;
 }
@@ -591,7 +582,6 @@ void compact_stmts_fini(struct compact_stmts *c)
     segstore_stmts_fini(&c->ss);
     sqlite3_finalize(c->live);
     sqlite3_finalize(c->acct_stream);
-    sqlite3_finalize(c->acct_group);
     sqlite3_finalize(c->fresh);
     sqlite3_finalize(c->flip);
     *c = (struct compact_stmts){0};

@@ -52,7 +52,7 @@ enum sl_status compact_pass(sqlite3 *rdb, struct wr *w,
  * zeroed; compact_stmts_fini finalizes them. */
 struct compact_stmts {
     struct segstore_stmts ss;
-    sqlite3_stmt *live, *acct_stream, *acct_group, *fresh, *flip;
+    sqlite3_stmt *live, *acct_stream, *fresh, *flip;
 };
 void compact_stmts_fini(struct compact_stmts *c);
 

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* Runs on the writer connection before anything else touches the file. */
 enum sl_status schema_migrate(sqlite3 *db, struct sl_err *err) SL_MUST_CHECK;

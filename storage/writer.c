@@ -50,7 +50,7 @@ struct wr {
     struct segstore_stmts ss;     /* segment inserts */
     struct compact_stmts fresh_ss;  /* merging fresh segments */
     struct seg_scratch scratch;   /* merging small jobs (writer thread) */
-    sqlite3_stmt *upd_stream, *upd_group, *upd_seq;
+    sqlite3_stmt *upd_stream, *upd_seq;
     int64_t fresh_rows;           /* fresh segments stored (writer thread) */
     /* transaction control, prepared once: parsing them per job cost more
      * than the job itself for 1-event batches */
@@ -87,8 +87,6 @@ static const char SQL_UPD_STREAM[] =
     " stored_bytes = stored_bytes + ?5,"
     " segment_count = segment_count + ?6"
     " WHERE id = ?1 AND deleted_ms IS NULL";
-static const char SQL_UPD_GROUP[] =
-    "UPDATE groups SET stored_bytes = stored_bytes + ?2 WHERE id = ?1";
 static const char SQL_UPD_SEQ[] =
     "UPDATE meta SET value = ?1 WHERE key = 'next_seq'";
 
@@ -154,9 +152,8 @@ static enum sl_status insert_segment(struct wr *w, int64_t stream_id,
     return st;
 }
 
-/* Adds the effect of stored segments to the stream and group rows. */
-static enum sl_status account(struct wr *w, int64_t stream_id,
-                              int64_t group_id, int64_t min_ts,
+/* Adds the effect of stored segments to the stream's row. */
+static enum sl_status account(struct wr *w, int64_t stream_id, int64_t min_ts,
                               int64_t max_ts, int64_t ingest_ms,
                               int64_t bytes, int64_t segs, struct sl_err *err)
 {
@@ -176,11 +173,7 @@ static enum sl_status account(struct wr *w, int64_t stream_id,
     if (sqlite3_changes(w->db) == 0)
         return sl_fail(err, SL_NOT_FOUND,
                        "The specified log stream does not exist.");
-    q = w->upd_group;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, group_id);
-    sqlite3_bind_int64(q, 2, bytes);
-    return db_step_done(q, err);
+    return SL_OK;
 }
 
 /* Stores one job's pre-encoded pieces. */
@@ -197,7 +190,7 @@ static enum sl_status store_pieces(struct wr *w, const struct wr_job *j,
             return st;
         bytes += (int64_t)m.stored_bytes;
     }
-    return account(w, j->stream_id, j->group_id, j->ev[0].ts,
+    return account(w, j->stream_id, j->ev[0].ts,
                    j->ev[j->n - 1].ts, j->ingest_ms, bytes,
                    (int64_t)j->n_pieces, err);
 }
@@ -243,8 +236,8 @@ static enum sl_status store_merged(struct wr *w, struct wr_job **group,
         bytes += (int64_t)pieces[i].meta.stored_bytes;
     }
     if (st == SL_OK)
-        st = account(w, group[0]->stream_id, group[0]->group_id, ev[0].ts,
-                     ev[total - 1].ts, ingest, bytes, (int64_t)n_pieces, err);
+        st = account(w, group[0]->stream_id, ev[0].ts, ev[total - 1].ts,
+                     ingest, bytes, (int64_t)n_pieces, err);
     buf_fini(&blobs);
     sl_free(ev);
     sl_free(pieces);
@@ -718,7 +711,6 @@ static void finalize_stmts(struct wr *w)
     segstore_stmts_fini(&w->ss);
     compact_stmts_fini(&w->fresh_ss);
     sqlite3_finalize(w->upd_stream);
-    sqlite3_finalize(w->upd_group);
     sqlite3_finalize(w->upd_seq);
     sqlite3_finalize(w->begin);
     sqlite3_finalize(w->commit);
@@ -759,7 +751,6 @@ struct wr *wr_create(sqlite3 *db, bool sync_full, struct sl_err *err)
     }
     if (read_next_seq(w, err) != SL_OK ||
         db_prepare(db, SQL_UPD_STREAM, &w->upd_stream, err) != SL_OK ||
-        db_prepare(db, SQL_UPD_GROUP, &w->upd_group, err) != SL_OK ||
         db_prepare(db, SQL_UPD_SEQ, &w->upd_seq, err) != SL_OK ||
         db_prepare(db, "BEGIN IMMEDIATE", &w->begin, err) != SL_OK ||
         db_prepare(db, "COMMIT", &w->commit, err) != SL_OK ||

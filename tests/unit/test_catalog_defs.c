@@ -107,6 +107,8 @@ TEST(v1_file_upgrades_in_place)
     sqlite3 *db = db_open(path, true, DB_SYNC_NORMAL, &err);
     REQUIRE(db != NULL);
     REQUIRE_OK(db_exec(db, v1_ddl, &err));
+    REQUIRE_OK(db_exec(db, "UPDATE streams SET stored_bytes = 40;"
+                           "UPDATE groups SET stored_bytes = 999;", &err));
     CHECK_EQ_INT(schema_version(db), 1);
     db_close(db);
 
@@ -123,6 +125,7 @@ TEST(v1_file_upgrades_in_place)
     CHECK(g.kms_key_id == NULL);
     CHECK(!g.deletion_protection);
     CHECK_EQ_INT(g.metric_filter_count, 0);
+    CHECK_EQ_INT(g.stored_bytes, 40);  /* v4: the sum over its streams */
     /* v3: an old segment is an indexed (not fresh) one, found by stream */
     sqlite3_stmt *q;
     REQUIRE_OK(db_prepare(db, "SELECT count(*), max(fresh) FROM seg_all"
