@@ -32,6 +32,13 @@
  * 9-13k -> 14-16k requests/s). */
 #define WR_FRESH_MAX 1024
 
+/* meta.next_seq is a reservation: every seq handed out is below it, and a
+ * restart continues from it. The writer moves it this far ahead whenever
+ * a commit reaches it, so that most commits leave the meta page alone (one
+ * WAL page less in every commit; a restart skips at most this many seqs,
+ * which only need to be unique and rising). */
+#define WR_SEQ_RESERVE (1 << 20)
+
 /* A list of jobs passed from one thread to the next, and that thread. */
 struct handoff {
     pthread_t thread;
@@ -46,6 +53,7 @@ struct wr {
     sqlite3 *db;
     struct handoff queue;         /* submitted jobs, and the writer thread */
     int64_t next_seq;             /* writer thread only */
+    int64_t seq_reserved;         /* meta.next_seq as committed (writer) */
     atomic_ullong commits, jobs_done, merged, ingests;  /* for wr_get_stats */
     struct segstore_stmts ss;     /* segment inserts */
     struct compact_stmts fresh_ss;  /* merging fresh segments */
@@ -261,6 +269,20 @@ static void fail_jobs(struct wr_job **jobs, size_t n, enum sl_status st,
     }
 }
 
+/* Inside the commit: moves meta.next_seq ahead once next_seq reached it. */
+static enum sl_status reserve_seqs(struct wr *w, struct sl_err *err)
+{
+    enum sl_status st;
+    if (w->next_seq <= w->seq_reserved)
+        return SL_OK;
+    sqlite3_reset(w->upd_seq);
+    sqlite3_bind_int64(w->upd_seq, 1, w->next_seq + WR_SEQ_RESERVE);
+    st = db_step_done(w->upd_seq, err);
+    if (st == SL_OK)
+        w->seq_reserved = w->next_seq + WR_SEQ_RESERVE;
+    return st;
+}
+
 /* Runs fn-like work for jobs[0..n) inside one SAVEPOINT. */
 static void run_in_savepoint(struct wr *w, struct wr_job **jobs, size_t n)
 {
@@ -327,7 +349,7 @@ static bool commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
     struct sl_err err = {0};
     struct wr_job **group;
     bool *taken;
-    int64_t seq_start = w->next_seq;
+    int64_t seq_start = w->next_seq, reserved_start = w->seq_reserved;
     enum sl_status st;
 
     if (atomic_load(&w->broken)) {
@@ -374,9 +396,7 @@ static bool commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
         settle_fresh(w);
         plain = false;
     }
-    sqlite3_reset(w->upd_seq);
-    sqlite3_bind_int64(w->upd_seq, 1, w->next_seq);
-    st = db_step_done(w->upd_seq, &err);
+    st = reserve_seqs(w, &err);
     if (st == SL_OK)
         st = run_ctl(w->commit, &err);
     if (st != SL_OK) {
@@ -385,6 +405,7 @@ static bool commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
         if (run_ctl(w->rollback, &ignore) != SL_OK)
             sl_error("writer: rollback failed: %s", ignore.msg);
         w->next_seq = seq_start;
+        w->seq_reserved = reserved_start;
         w->fresh_rows = WR_FRESH_MAX;  /* unknown now: move them next time */
         for (size_t i = 0; i < n; i++) {
             if (jobs[i]->status == SL_OK) {
@@ -690,18 +711,24 @@ static void *syncer_main(void *arg)
 
 /* ---- lifecycle ------------------------------------------------------- */
 
+/* Continues from the reservation (see WR_SEQ_RESERVE), or past the
+ * segments should the meta row lag them. */
 static enum sl_status read_next_seq(struct wr *w, struct sl_err *err)
 {
     sqlite3_stmt *q;
     bool row;
     enum sl_status st = db_prepare(w->db,
-        "SELECT max((SELECT value FROM meta WHERE key = 'next_seq'),"
-        " coalesce((SELECT max(max_seq) + 1 FROM segments), 1))", &q, err);
+        "SELECT (SELECT value FROM meta WHERE key = 'next_seq'),"
+        " coalesce((SELECT max(max_seq) + 1 FROM segments), 1)", &q, err);
     if (st != SL_OK)
         return st;
     st = db_step_row(q, &row, err);
-    if (st == SL_OK && row)
-        w->next_seq = sqlite3_column_int64(q, 0);
+    if (st == SL_OK && row) {
+        w->seq_reserved = sqlite3_column_int64(q, 0);
+        w->next_seq = sqlite3_column_int64(q, 1);
+        if (w->next_seq < w->seq_reserved)
+            w->next_seq = w->seq_reserved;
+    }
     sqlite3_finalize(q);
     return st;
 }
