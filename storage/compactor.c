@@ -584,6 +584,7 @@ void compact_stmts_fini(struct compact_stmts *c)
     sqlite3_finalize(c->acct_stream);
     sqlite3_finalize(c->fresh);
     sqlite3_finalize(c->flip);
+    sqlite3_finalize(c->fresh_from);
     *c = (struct compact_stmts){0};
 }
 
@@ -596,9 +597,10 @@ enum sl_status compact_fresh(sqlite3 *db, struct compact_stmts *c,
     enum sl_status st;
 
     st = db_cached(db, &c->fresh,
-                   "SELECT " SEG_ROW_COLUMNS
-                   " FROM segments INDEXED BY segments_fresh"
-                   " WHERE fresh = 1 ORDER BY stream_id, min_ts, id", err);
+                   "SELECT " SEG_ROW_COLUMNS " FROM segments"
+                   " WHERE id >= (SELECT value FROM meta"
+                   "              WHERE key = 'fresh_from')"
+                   " AND fresh = 1 ORDER BY stream_id, min_ts, id", err);
     if (st != SL_OK)
         return st;
     st = read_rows(c->fresh, &rows, &n, err);
@@ -631,6 +633,14 @@ enum sl_status compact_fresh(sqlite3 *db, struct compact_stmts *c,
         }
         i = j;
     }
+    /* none is fresh now: later ones start past every id there is */
+    if (st == SL_OK)
+        st = db_cached(db, &c->fresh_from,
+                       "UPDATE meta SET value ="
+                       " (SELECT coalesce(max(id), 0) + 1 FROM segments)"
+                       " WHERE key = 'fresh_from'", err);
+    if (st == SL_OK)
+        st = db_step_done(c->fresh_from, err);
     sl_free(rows);
     return st;
 }

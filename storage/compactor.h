@@ -52,12 +52,12 @@ enum sl_status compact_pass(sqlite3 *rdb, struct wr *w,
  * zeroed; compact_stmts_fini finalizes them. */
 struct compact_stmts {
     struct segstore_stmts ss;
-    sqlite3_stmt *live, *acct_stream, *fresh, *flip;
+    sqlite3_stmt *live, *acct_stream, *fresh, *flip, *fresh_from;
 };
 void compact_stmts_fini(struct compact_stmts *c);
 
 /* In db's open write transaction (the writer's): merges each stream's
- * fresh segments (schema v3) into one run of segments at the fast level,
+ * fresh segments (schema v3, found by rowid since v4) into one run of segments at the fast level,
  * outside the fresh list and inside the stream index, so a burst of small
  * batches leaves a few segments a stream instead of one a batch. The
  * background compactor still recompresses and merges them later. c holds

@@ -7,6 +7,14 @@ static const char SQL_INS_SEG[] =
     "INSERT INTO segments(stream_id, group_id, min_ts, max_ts, min_seq,"
     " max_seq, count, raw_bytes, stored_bytes, compacted, fresh)"
     " VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+/* A fresh row's id is at or above meta 'fresh_from' (schema v4), even when
+ * deletions brought the table's largest id below it. */
+static const char SQL_INS_FRESH[] =
+    "INSERT INTO segments(id, stream_id, group_id, min_ts, max_ts, min_seq,"
+    " max_seq, count, raw_bytes, stored_bytes, compacted, fresh)"
+    " VALUES(max((SELECT coalesce(max(id), 0) + 1 FROM segments),"
+    "            (SELECT value FROM meta WHERE key = 'fresh_from')),"
+    " ?,?,?,?,?,?,?,?,?,?,?)";
 static const char SQL_INS_DATA[] = "INSERT INTO segment_data(id, bytes) VALUES(?, ?)";
 static const char SQL_DEL_SEG[] = "DELETE FROM segments WHERE id = ?1";
 static const char SQL_DEL_DATA[] = "DELETE FROM segment_data WHERE id = ?1";
@@ -15,6 +23,7 @@ static const char SQL_GET_DATA[] = "SELECT bytes FROM segment_data WHERE id = ?1
 void segstore_stmts_fini(struct segstore_stmts *c)
 {
     sqlite3_finalize(c->ins_seg);
+    sqlite3_finalize(c->ins_fresh);
     sqlite3_finalize(c->ins_data);
     sqlite3_finalize(c->del_seg);
     sqlite3_finalize(c->del_data);
@@ -29,8 +38,10 @@ enum sl_status segstore_put(sqlite3 *db, struct segstore_stmts *c,
                             bool compacted, bool fresh, int64_t *id,
                             struct sl_err *err)
 {
-    enum sl_status st = db_cached(db, &c->ins_seg, SQL_INS_SEG, err);
-    sqlite3_stmt *q = c->ins_seg;
+    sqlite3_stmt **cached = fresh ? &c->ins_fresh : &c->ins_seg;
+    enum sl_status st = db_cached(db, cached, fresh ? SQL_INS_FRESH : SQL_INS_SEG,
+                                  err);
+    sqlite3_stmt *q = *cached;
 
     if (st != SL_OK)
         return st;

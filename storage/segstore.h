@@ -16,7 +16,8 @@
 #include <stdint.h>
 
 struct segstore_stmts {
-    sqlite3_stmt *ins_seg, *ins_data, *del_seg, *del_data, *get_data;
+    sqlite3_stmt *ins_seg, *ins_fresh, *ins_data, *del_seg, *del_data,
+        *get_data;
     sqlite3_blob *blob;           /* segstore_read_blob's handle */
 };
 
