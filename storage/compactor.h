@@ -57,8 +57,9 @@ struct compact_stmts {
 void compact_stmts_fini(struct compact_stmts *c);
 
 /* In db's open write transaction (the writer's): merges each stream's
- * fresh segments (schema v3, found by rowid since v4) into one run of segments at the fast level,
- * outside the fresh list and inside the stream index, so a burst of small
+ * fresh segments (schema v3; a rowid range since v4) into one run of
+ * segments at the fast level, outside the fresh range and inside the
+ * stream index, then moves the range past the end, so a burst of small
  * batches leaves a few segments a stream instead of one a batch. The
  * background compactor still recompresses and merges them later. c holds
  * db's statements. */

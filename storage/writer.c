@@ -628,7 +628,6 @@ static void sync_fini(struct wr *w)
     pthread_cond_destroy(&w->idle_cv);
 }
 
-
 /* ---- durability (syncer thread) ---------------------------------------- */
 
 /* Makes every commit so far durable: fdatasync of the WAL (any descriptor
