@@ -359,7 +359,7 @@ enum sl_status cwl_filter_log_events(struct cwl_call *c)
     p.scratch = &p.arenas[2];
 
     db = store_reader(c->api->store);
-    st = cat_group_get(db, group, c->arena, &g, &c->err);
+    st = cat_group_find(db, group, c->arena, &g, &c->err);
     if (st == SL_OK && token != NULL)
         st = parse_token(c, token, g.id, &scan);
     p.desc = scan.desc;

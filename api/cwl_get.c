@@ -155,7 +155,7 @@ enum sl_status cwl_get_log_events(struct cwl_call *c)
     if (p.ev == NULL)
         return sl_fail(&c->err, SL_NOMEM, "out of memory");
     db = store_reader(c->api->store);
-    st = cat_group_get(db, group, c->arena, &g, &c->err);
+    st = cat_group_find(db, group, c->arena, &g, &c->err);
     if (st == SL_OK)
         st = cat_stream_get(db, g.id, stream, &s, &c->err);
     if (st == SL_OK && token != NULL)

@@ -91,7 +91,7 @@ enum sl_status cwl_describe_log_streams(struct cwl_call *c)
     if (streams == NULL)
         return sl_fail(&c->err, SL_NOMEM, "out of memory");
     db = store_reader(c->api->store);
-    st = cat_group_get(db, group, c->arena, &g, &c->err);
+    st = cat_group_find(db, group, c->arena, &g, &c->err);
     if (st == SL_OK)
         st = cat_stream_list(db, g.id, prefix, (enum cat_stream_order)order,
                              desc, &after, (int)limit, streams, &n, &more,

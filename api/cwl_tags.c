@@ -28,7 +28,7 @@ static enum sl_status apply_tags(sqlite3 *db, void *arg, struct sl_err *err)
     struct cat_group g;
     json_t *cur;
     char *text;
-    enum sl_status st = cat_group_get(db, t->group, t->arena, &g, err);
+    enum sl_status st = cat_group_find(db, t->group, t->arena, &g, err);
 
     if (st != SL_OK)
         return st;
@@ -73,7 +73,7 @@ static enum sl_status list_tags(struct cwl_call *c, const char *group)
 {
     struct cat_group g;
     sqlite3 *db = store_reader(c->api->store);
-    enum sl_status st = cat_group_get(db, group, c->arena, &g, &c->err);
+    enum sl_status st = cat_group_find(db, group, c->arena, &g, &c->err);
     json_t *tags, *o;
 
     store_reader_release(c->api->store, db);

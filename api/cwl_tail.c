@@ -195,7 +195,7 @@ static enum sl_status resolve_group(struct cwl_call *c, const char *ident,
         return c->err.code;
     }
     db = store_reader(c->api->store);
-    st = cat_group_get(db, name, c->arena, &g, &c->err);
+    st = cat_group_find(db, name, c->arena, &g, &c->err);
     store_reader_release(c->api->store, db);
     if (st == SL_NOT_FOUND)
         return sl_fail(&c->err, SL_NOT_FOUND,

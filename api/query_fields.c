@@ -136,7 +136,7 @@ enum sl_status qc_group_fields(struct api *api, const char *group,
     t.seen = json_object();
     arena_init(&t.scratch, 64u << 10, FIELDS_SCRATCH);
     db = store_reader(api->store);
-    st = cat_group_get(db, group, a, &g, err);
+    st = cat_group_find(db, group, a, &g, err);
     if (st == SL_OK && g.field_format != NULL) {
         struct disc_flow_format *f = NULL;
         st = disc_flow_format_compile(g.field_format, strlen(g.field_format),

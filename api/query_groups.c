@@ -60,7 +60,7 @@ static enum sl_status add_named(sqlite3 *db, const char *account,
 {
     struct sl_err gerr = {0};
     struct cat_group g;
-    enum sl_status st = cat_group_get(db, name, s->a, &g, &gerr);
+    enum sl_status st = cat_group_find(db, name, s->a, &g, &gerr);
 
     if (st == SL_NOT_FOUND)   /* AWS's words */
         return sl_fail(err, SL_NOT_FOUND,

@@ -77,7 +77,7 @@ void rest_events_get(struct route *r)
         return;
     }
     db = store_reader(r->api->store);
-    st = cat_group_get(db, r->group, r->req->arena, &g, &err);
+    st = cat_group_find(db, r->group, r->req->arena, &g, &err);
     if (st == SL_OK)
         st = cat_stream_get(db, g.id, r->stream, &s, &err);
     if (st == SL_OK && token != NULL) {

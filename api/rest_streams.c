@@ -12,7 +12,7 @@
 static bool find_group(struct route *r, sqlite3 *db, struct cat_group *g)
 {
     struct sl_err err = {0};
-    if (cat_group_get(db, r->group, r->req->arena, g, &err) != SL_OK) {
+    if (cat_group_find(db, r->group, r->req->arena, g, &err) != SL_OK) {
         apierr_reply(r->resp, &err);
         return false;
     }

@@ -101,7 +101,7 @@ void rest_group_tail(struct route *r)
         return;
     }
     db = store_reader(r->api->store);
-    st = cat_group_get(db, r->group, r->req->arena, &g, &err);
+    st = cat_group_find(db, r->group, r->req->arena, &g, &err);
     store_reader_release(r->api->store, db);
     if (st != SL_OK) {
         apierr_reply(r->resp, &err);

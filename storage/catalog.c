@@ -6,18 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The group's own row; group_totals() adds what its streams sum up to. */
 #define GROUP_COLS                                                          \
     "g.id, g.name, g.created_ms, g.retention_days, g.tags, g.field_format,"  \
-    " (SELECT coalesce(sum(stored_bytes), 0) FROM streams s"               \
-    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
-    " (SELECT min(first_event_ms) FROM streams s"                           \
-    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
-    " (SELECT max(last_event_ms) FROM streams s"                            \
-    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
-    " (SELECT max(last_ingest_ms) FROM streams s"                           \
-    "   WHERE s.group_id = g.id AND s.deleted_ms IS NULL),"                 \
     " g.log_group_class, g.kms_key_id, g.deletion_protection,"              \
     " (SELECT count(*) FROM metric_filters m WHERE m.group_id = g.id)"
+
+/* Stored bytes and event times of a group: one pass over its live
+ * streams (schema v4 keeps no copy on the group row). */
+#define GROUP_TOTALS_SQL                                                    \
+    "SELECT coalesce(sum(stored_bytes), 0), min(first_event_ms),"           \
+    " max(last_event_ms), max(last_ingest_ms) FROM streams"                 \
+    " WHERE group_id = ?1 AND deleted_ms IS NULL"
 
 #define STREAM_COLS                                                         \
     "id, group_id, name, created_ms, first_event_ms, last_event_ms,"        \
@@ -46,16 +46,34 @@ static void read_group(sqlite3_stmt *q, struct arena *a, struct cat_group *g)
     if (g->tags == NULL)
         g->tags = "{}";
     g->field_format = col_arena_text(q, 5, a);
-    g->stored_bytes = sqlite3_column_int64(q, 6);
-    g->first_event_ms = db_col_opt_int(q, 7, CAT_NONE);
-    g->last_event_ms = db_col_opt_int(q, 8, CAT_NONE);
-    g->last_ingest_ms = db_col_opt_int(q, 9, CAT_NONE);
-    g->log_group_class = col_arena_text(q, 10, a);
+    g->log_group_class = col_arena_text(q, 6, a);
     if (g->log_group_class == NULL)
         g->log_group_class = "STANDARD";
-    g->kms_key_id = col_arena_text(q, 11, a);
-    g->deletion_protection = sqlite3_column_int(q, 12) != 0;
-    g->metric_filter_count = sqlite3_column_int64(q, 13);
+    g->kms_key_id = col_arena_text(q, 7, a);
+    g->deletion_protection = sqlite3_column_int(q, 8) != 0;
+    g->metric_filter_count = sqlite3_column_int64(q, 9);
+    g->stored_bytes = 0;
+    g->first_event_ms = g->last_event_ms = g->last_ingest_ms = CAT_NONE;
+}
+
+/* Fills g's stored bytes and event times; t is GROUP_TOTALS_SQL prepared. */
+static enum sl_status group_totals(sqlite3_stmt *t, struct cat_group *g,
+                                   struct sl_err *err)
+{
+    bool row;
+    enum sl_status st;
+
+    sqlite3_reset(t);
+    sqlite3_bind_int64(t, 1, g->id);
+    st = db_step_row(t, &row, err);
+    if (st == SL_OK && row) {
+        g->stored_bytes = sqlite3_column_int64(t, 0);
+        g->first_event_ms = db_col_opt_int(t, 1, CAT_NONE);
+        g->last_event_ms = db_col_opt_int(t, 2, CAT_NONE);
+        g->last_ingest_ms = db_col_opt_int(t, 3, CAT_NONE);
+    }
+    sqlite3_reset(t);
+    return st;
 }
 
 static void read_stream(sqlite3_stmt *q, struct cat_stream *s)
@@ -81,8 +99,8 @@ static enum sl_status stream_not_found(struct sl_err *err)
     return sl_fail(err, SL_NOT_FOUND, "The specified log stream does not exist.");
 }
 
-enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
-                             struct cat_group *out, struct sl_err *err)
+enum sl_status cat_group_find(sqlite3 *db, const char *name, struct arena *a,
+                              struct cat_group *out, struct sl_err *err)
 {
     sqlite3_stmt *q;
     bool row;
@@ -98,6 +116,21 @@ enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
     if (st == SL_OK)
         read_group(q, a, out);
     sqlite3_finalize(q);
+    return st;
+}
+
+enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
+                             struct cat_group *out, struct sl_err *err)
+{
+    sqlite3_stmt *t;
+    enum sl_status st = cat_group_find(db, name, a, out, err);
+    if (st != SL_OK)
+        return st;
+    st = db_prepare(db, GROUP_TOTALS_SQL, &t, err);
+    if (st != SL_OK)
+        return st;
+    st = group_totals(t, out, err);
+    sqlite3_finalize(t);
     return st;
 }
 
@@ -139,13 +172,16 @@ enum sl_status cat_group_list_class(sqlite3 *db, const char *prefix,
                                     struct arena *a, struct cat_group *out,
                                     int *n, bool *more, struct sl_err *err)
 {
-    sqlite3_stmt *q;
+    sqlite3_stmt *q, *t;
     bool row;
     char *sub = NULL;
     enum sl_status st;
 
     *n = 0;
     *more = false;
+    st = db_prepare(db, GROUP_TOTALS_SQL, &t, err);
+    if (st != SL_OK)
+        return st;
     /* Prefix as a range on the name index: name >= p AND name < p||0xff;
      * names are ASCII so 0x7f..0xff never occur in them. */
     st = db_prepare(db,
@@ -155,12 +191,15 @@ enum sl_status cat_group_list_class(sqlite3 *db, const char *prefix,
         " AND (?3 IS NULL OR g.name > ?3)"
         " AND (?5 IS NULL OR g.log_group_class = ?5)"
         " ORDER BY g.name LIMIT ?4", &q, err);
-    if (st != SL_OK)
+    if (st != SL_OK) {
+        sqlite3_finalize(t);
         return st;
+    }
     if (substring != NULL && *substring != '\0') {
         sub = like_pattern(a, "%", substring, "%");
         if (sub == NULL) {
             sqlite3_finalize(q);
+            sqlite3_finalize(t);
             return sl_fail(err, SL_NOMEM, "out of memory");
         }
     }
@@ -182,11 +221,15 @@ enum sl_status cat_group_list_class(sqlite3 *db, const char *prefix,
             *more = true;
             break;
         }
-        read_group(q, a, &out[(*n)++]);
+        read_group(q, a, &out[*n]);
+        st = group_totals(t, &out[(*n)++], err);
+        if (st != SL_OK)
+            break;
     }
     if (sub != NULL)
         sqlite3_exec(db, "PRAGMA case_sensitive_like=OFF", NULL, NULL, NULL);
     sqlite3_finalize(q);
+    sqlite3_finalize(t);
     return st;
 }
 

@@ -70,9 +70,17 @@ struct cat_cursor {
  * when there is none. */
 enum sl_status cat_group_id(sqlite3 *db, const char *name, int64_t *id,
                             struct sl_err *err) SL_MUST_CHECK;
-/* SL_NOT_FOUND when no live group has this name. Strings go to a. */
+/* The live group called name, whole: its stored bytes and event times
+ * come from one pass over its streams. SL_NOT_FOUND when no live group
+ * has this name. Strings go to a. */
 enum sl_status cat_group_get(sqlite3 *db, const char *name, struct arena *a,
                              struct cat_group *out, struct sl_err *err)
+    SL_MUST_CHECK;
+/* The same without that pass (stored_bytes 0, event times CAT_NONE): for
+ * callers that want the group's id and settings, e.g. every read of its
+ * events, which should not cost a walk over thousands of streams. */
+enum sl_status cat_group_find(sqlite3 *db, const char *name, struct arena *a,
+                              struct cat_group *out, struct sl_err *err)
     SL_MUST_CHECK;
 /* Lists live groups by name. prefix and substring may be NULL. Fills up to
  * limit entries in out (caller array), *n; *more says whether any follow. */

@@ -351,6 +351,17 @@ TEST(ingest_merge_read_compact)
     arena_init(&a, 4096, 0);
     REQUIRE_OK(cat_group_get(db, "g", &a, &g, &err));
     CHECK_EQ_INT(g.stored_bytes, sqlite3_column_int64(q, 0));
+    CHECK_EQ_INT(g.first_event_ms, c.ts[0]);
+    CHECK_EQ_INT(g.last_event_ms, c.ts[c.n - 1]);
+    CHECK_EQ_INT(g.last_ingest_ms, 5);
+    /* find: the same group without the pass over its streams */
+    struct cat_group f;
+    REQUIRE_OK(cat_group_find(db, "g", &a, &f, &err));
+    CHECK_EQ_INT(f.id, g.id);
+    CHECK_EQ_INT(f.created_ms, g.created_ms);
+    CHECK_EQ_INT(f.stored_bytes, 0);
+    CHECK_EQ_INT(f.last_event_ms, CAT_NONE);
+    CHECK(cat_group_find(db, "nope", &a, &f, &err) == SL_NOT_FOUND);
     arena_fini(&a);
     sqlite3_finalize(q);
     store_reader_release(s, db);
