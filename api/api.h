@@ -2,8 +2,9 @@
  * Logs JSON protocol on POST /) without knowing the HTTP library. server/ turns
  * each request into an api_req and sends back the api_resp. A handler
  * either answers at once (API_DONE) or, for writes waiting on a group
- * commit, answers later: it returns API_PENDING and, once the response is
- * filled, calls req->resume(req->resume_ctx) from the writer thread.
+ * commit, answers later: it returns API_PENDING and, once the outcome is
+ * known, calls req->resume(req->resume_ctx) from the writer thread; the
+ * response is filled by then, or by req->finish on the server's thread.
  * A streaming answer (live tail) fills resp->stream and returns API_DONE:
  * the server sends the status and headers, then pulls the body. */
 #ifndef SLUICE_API_API_H
@@ -46,6 +47,13 @@ struct api_req {
     struct arena *arena;         /* dies with the request */
     void (*resume)(void *ctx);   /* for API_PENDING; called once */
     void *resume_ctx;
+    /* Set by api/ for API_PENDING, or left NULL: the server calls it on
+     * its own thread after resume and before sending resp, which it fills.
+     * What resume's caller (the writer's syncer, between two syncs of
+     * every ingest) would otherwise do, building the answer, then costs
+     * nobody else's wait. */
+    void (*finish)(void *ctx);
+    void *finish_ctx;
     /* Value of request header name (case-insensitive) or NULL; the value
      * lives as long as the request. May be NULL: no headers. */
     const char *(*header)(void *ctx, const char *name);

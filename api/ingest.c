@@ -78,6 +78,7 @@ struct submission {
     const char *stream_name;     /* for live tails; NULL: nobody tails */
 };
 
+/* The writer's callback, on its syncer thread with sync full. */
 static void submission_done(struct wr_job *job, void *ctx)
 {
     struct submission *s = ctx;
@@ -85,9 +86,15 @@ static void submission_done(struct wr_job *job, void *ctx)
     if (job->status == SL_OK && s->stream_name != NULL)
         tail_publish(s->api->tail, job->group_id, s->stream_name, job->ev,
                      job->n, job->ingest_ms);
-    s->done(s->ctx, job);
     buf_fini(&s->blobs);
     s->req->resume(s->req->resume_ctx);
+}
+
+/* req->finish: the answer, built on the HTTP thread. */
+static void submission_finish(void *ctx)
+{
+    struct submission *s = ctx;
+    s->done(s->ctx, &s->job);
 }
 
 enum sl_status ingest_submit(struct api *a, struct api_req *req,
@@ -130,6 +137,8 @@ enum sl_status ingest_submit(struct api *a, struct api_req *req,
         .done = submission_done,
         .ctx = s,
     };
+    req->finish = submission_finish;
+    req->finish_ctx = s;
     wr_submit(store_writer(a->store), &s->job);
     return SL_OK;
 }

@@ -48,9 +48,8 @@ void ingest_window_init(struct ingest_window *w, const struct api_config *c,
 enum ingest_verdict ingest_judge(const struct ingest_window *w,
                                  const struct ingest_event *e);
 
-/* Called on the writer thread once the batch committed or failed
- * (job->status, job->err): fill the response, quickly. The request is
- * resumed right after. */
+/* Called once the batch committed or failed (job->status, job->err), on
+ * the request's HTTP thread after it was resumed: fill the response. */
 typedef void (*ingest_done_fn)(void *ctx, const struct wr_job *job);
 
 /* Sorts ev[0..n) (n > 0; seq holds the arrival index, which keeps the sort

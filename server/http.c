@@ -292,9 +292,9 @@ static enum MHD_Result send_error(struct req *r, int status, const char *name,
     return send_resp(r);
 }
 
-/* Writer thread: the answer is filled in; wake the connection. Once the
- * connection is resumed its thread may send the answer and free r at once,
- * so r is not touched after the unlock. For a streaming answer the api
+/* Writer thread: the outcome is known; wake the connection. Once the
+ * connection is resumed its thread may finish and send the answer and
+ * free r at once, so r is not touched after the unlock. For a streaming answer the api
  * calls this whenever there is something to pull (see api_stream). */
 static void resume_cb(void *ctx)
 {
@@ -370,6 +370,14 @@ static const char *req_header(void *ctx, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+/* The answer of an API_PENDING request, once resumed. */
+static enum MHD_Result send_pending(struct req *r)
+{
+    if (r->areq.finish != NULL)
+        r->areq.finish(r->areq.finish_ctx);
+    return send_resp(r);
+}
+
 static enum MHD_Result run_api(struct req *r, const char *method)
 {
     char *q = strchr(r->raw_uri, '?');
@@ -416,7 +424,7 @@ static enum MHD_Result run_api(struct req *r, const char *method)
         return MHD_YES;
     }
     pthread_mutex_unlock(&r->mu);
-    return send_resp(r);
+    return send_pending(r);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
@@ -480,7 +488,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         return run_api(r, method);
     }
     /* REQ_PENDING: resumed after the writer answered. */
-    return send_resp(r);
+    return send_pending(r);
 }
 
 static int open_listener(const struct cfg *c, struct sl_err *err)
