@@ -312,32 +312,41 @@ static void run_in_savepoint(struct wr *w, struct wr_job **jobs, size_t n)
         atomic_fetch_add(&w->merged, n - 1);
 }
 
-/* Merges the fresh segments of each stream into indexed ones, inside the
- * commit. On failure only this step is undone: the rows stay fresh (still
- * found by readers) and a later commit tries again. */
+/*
+ * Merges the fresh segments of each stream into indexed ones, in a
+ * transaction of its own once the commit that reached WR_FRESH_MAX was
+ * handed on: its jobs are synced and answered meanwhile instead of
+ * waiting for the merge (3-5 ms for 1,024 one-event segments, where a
+ * commit of 1-event batches takes ~0.1 ms). No job waits on this
+ * transaction; the next sync makes it durable with the commits after
+ * it. On failure nothing changes: the rows stay fresh (still found by
+ * readers) and the next commit tries again.
+ */
 static void settle_fresh(struct wr *w)
 {
     struct sl_err err = {0}, ignore = {0};
 
-    if (run_ctl(w->savepoint, &err) != SL_OK) {
+    if (w->fresh_rows < WR_FRESH_MAX || atomic_load(&w->broken))
+        return;
+    if (run_ctl(w->begin, &err) != SL_OK) {
         sl_warn("writer: merging fresh segments: %s", err.msg);
         return;
     }
-    if (compact_fresh(w->db, &w->fresh_ss, &err) == SL_OK) {
+    if (compact_fresh(w->db, &w->fresh_ss, &err) == SL_OK &&
+        run_ctl(w->commit, &err) == SL_OK) {
         w->fresh_rows = 0;
-    } else {
-        sl_warn("writer: merging fresh segments failed: %s", err.msg);
-        if (run_ctl(w->rollback_to, &ignore) != SL_OK)
-            sl_error("writer: rollback to savepoint failed: %s", ignore.msg);
+        atomic_fetch_add(&w->commits, 1);
+        return;
     }
-    if (run_ctl(w->release, &ignore) != SL_OK)
-        sl_error("writer: releasing a savepoint failed: %s", ignore.msg);
+    sl_warn("writer: merging fresh segments failed: %s", err.msg);
+    if (run_ctl(w->rollback, &ignore) != SL_OK)
+        sl_error("writer: rollback failed: %s", ignore.msg);
 }
 
 /* Commits jobs[0..n); returns whether it was a plain ingest commit (no
- * catalogue change or compaction swap, no merge of fresh segments), the
- * kind pacing times: one 4 MiB swap took 5 ms and, in the running mean,
- * switched pacing off for the next hundred commits. */
+ * catalogue change or compaction swap), the kind pacing times: one 4 MiB
+ * swap took 5 ms and, in the running mean, switched pacing off for the
+ * next hundred commits. */
 static bool commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
 {
     bool plain = true;
@@ -386,10 +395,6 @@ static bool commit_batch(struct wr *w, struct wr_job **jobs, size_t n)
             }
         }
         run_in_savepoint(w, group, g);
-    }
-    if (w->fresh_rows >= WR_FRESH_MAX) {
-        settle_fresh(w);
-        plain = false;
     }
     st = reserve_seqs(w, &err);
     if (st == SL_OK)
@@ -542,6 +547,7 @@ static void *writer_main(void *arg)
             handoff_push(&w->synced, jobs[0], jobs[n - 1]);
         else
             answer(w, jobs[0]);
+        settle_fresh(w);
     }
     sl_free(jobs);
     return NULL;
