@@ -294,8 +294,9 @@ static enum MHD_Result send_error(struct req *r, int status, const char *name,
 
 /* Writer thread: the outcome is known; wake the connection. Once the
  * connection is resumed its thread may finish and send the answer and
- * free r at once, so r is not touched after the unlock. For a streaming answer the api
- * calls this whenever there is something to pull (see api_stream). */
+ * free r at once, so r is not touched after the unlock. For a streaming
+ * answer the api calls this whenever there is something to pull (see
+ * api_stream). */
 static void resume_cb(void *ctx)
 {
     struct req *r = ctx;
