@@ -127,7 +127,8 @@ static void probe_wake(int cpu_a, int cpu_b, int rounds, double *p50)
     if (w.go < 0 || w.ack < 0 || w.lat == NULL)
         die("eventfd");
     pin(cpu_a);
-    if (pthread_create(&th, NULL, sleeper, &w) != 0)
+    errno = pthread_create(&th, NULL, sleeper, &w);
+    if (errno != 0)
         die("pthread_create");
     for (int i = 0; i < rounds; i++) {
         nanosleep(&quiet, NULL);
